@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+// Package monitor is the privileged half of passt-go. It parses the command
+// line, reads the host's configuration, opens everything that needs a path
+// or a privilege (the qemu socket, the pcap and log files, the pid file),
+// starts the worker from a de-privileged thread and hands it its
+// configuration and descriptors over the IPC socket. Afterwards it only
+// logs for the worker, answers its broker requests, relays signals and
+// waits for it to end. It never reads a frame from the guest.
+package monitor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/conf"
+	"passt-go/host"
+	"passt-go/ipc"
+	"passt-go/logging"
+	"passt-go/sandbox"
+)
+
+// LibexecDir is where `make install` puts the worker; set at build time.
+var LibexecDir = "/usr/local/libexec/passt-go"
+
+// WorkerName is the worker binary's file name.
+const WorkerName = "passt-worker"
+
+// ReadyTimeout bounds the worker's start-up.
+const ReadyTimeout = 10 * time.Second
+
+// Run is the monitor's main: it returns the process exit status.
+func Run(argv0 string, args []string, version string) int {
+	mode := conf.ModeFromArgv0(argv0)
+	name := mode.String()
+	opts, warnings, err := conf.Parse(mode, args)
+	switch {
+	case errors.Is(err, conf.ErrHelp):
+		fmt.Print(conf.Usage(mode))
+		return 0
+	case errors.Is(err, conf.ErrVersion):
+		fmt.Println(conf.VersionString(mode, version))
+		return 0
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "Try '%s --help' for more information.\n", filepath.Base(argv0))
+		return 1
+	}
+	if mode == conf.Pasta {
+		fmt.Fprintf(os.Stderr, "%s: pasta mode: not supported yet (run as passt)\n", name)
+		return 1
+	}
+
+	daemon, inheritedFD, inDaemon := InDaemon()
+	if !opts.Foreground && !inDaemon {
+		code, err := Background(opts.FD)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		}
+		return code
+	}
+	if inDaemon && inheritedFD >= 0 {
+		opts.FD = inheritedFD
+	}
+
+	log := logging.New(name, levelOf(opts))
+	for _, w := range warnings {
+		log.Warnf("%s", w)
+	}
+	m := &monitor{name: name, log: log, daemon: daemon, version: version}
+	defer m.cleanup()
+	if err := m.setup(opts); err != nil {
+		log.Errorf("%v", err)
+		return 1
+	}
+	return m.serve()
+}
+
+func levelOf(o *conf.Options) logging.Level {
+	switch {
+	case o.Trace:
+		return logging.Trace
+	case o.Debug:
+		return logging.Debug
+	case o.Quiet:
+		return logging.Warn
+	}
+	return logging.Info
+}
+
+type monitor struct {
+	name    string
+	version string
+	log     *logging.Logger
+	daemon  *Daemon
+	cfg     *conf.Config
+
+	socketPath string // bound by us, removed at exit
+	listenFD   int
+	pidFile    *os.File
+	handOver   []ipc.FDEntry
+	handFDs    []int
+
+	conn *ipc.Conn
+	cmd  *exec.Cmd
+}
+
+// setup does everything up to the worker's Ready.
+func (m *monitor) setup(opts *conf.Options) error {
+	info, err := host.Detect(opts.HostOptions())
+	if err != nil {
+		return err
+	}
+	cfg, err := conf.Resolve(opts, info)
+	if err != nil {
+		return err
+	}
+	m.cfg = cfg
+	for _, w := range cfg.Warnings {
+		m.log.Warnf("%s", w)
+	}
+	if m.log.Enabled(logging.Debug) {
+		var b bytes.Buffer
+		cfg.Describe(&b)
+		for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+			m.log.Debugf("%s", line)
+		}
+	}
+	if n, err := sandbox.RaiseNoFileLimit(); err != nil {
+		m.log.Warnf("raise open file limit: %v", err)
+	} else {
+		m.log.Debugf("open file limit: %d", n)
+	}
+
+	if err := m.openFiles(cfg); err != nil {
+		return err
+	}
+	if err := m.openGuestSide(cfg); err != nil {
+		return err
+	}
+
+	// Everything that needs a path or a privilege is open: become the
+	// unprivileged user before the worker exists.
+	uid, gid, warning, err := sandbox.LookupRunas(cfg.RunAs)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		m.log.Warnf("%s", warning)
+	}
+	if uid != uint32(os.Geteuid()) || gid != uint32(os.Getegid()) {
+		if err := sandbox.DropToUser(uid, gid); err != nil {
+			return fmt.Errorf("switch to uid %d gid %d: %w", uid, gid, err)
+		}
+	}
+	if err := m.startWorker(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// openFiles opens the files the worker and the monitor write.
+func (m *monitor) openFiles(cfg *conf.Config) error {
+	if cfg.Log.File != "" {
+		f, err := os.OpenFile(cfg.Log.File, os.O_RDWR|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("log file: %w", err)
+		}
+		if err := m.log.SetFile(f, cfg.Log.Size); err != nil {
+			return err
+		}
+	}
+	if cfg.PIDFile != "" {
+		f, err := os.OpenFile(cfg.PIDFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("pid file: %w", err)
+		}
+		m.pidFile = f
+	}
+	if cfg.PcapFile != "" {
+		fd, err := unix.Open(cfg.PcapFile, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("pcap file %s: %w", cfg.PcapFile, err)
+		}
+		m.give(ipc.FDEntry{Role: ipc.FDPcap}, fd)
+		m.log.Infof("saving packet capture to %s", cfg.PcapFile)
+	}
+	return nil
+}
+
+// openGuestSide opens qemu's socket, or takes the --fd connection.
+func (m *monitor) openGuestSide(cfg *conf.Config) error {
+	if cfg.FD >= 0 {
+		fd, err := unix.FcntlInt(uintptr(cfg.FD), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return fmt.Errorf("--fd %d: %w", cfg.FD, err)
+		}
+		unix.Close(cfg.FD)
+		m.give(ipc.FDEntry{Role: ipc.FDQemuConn}, fd)
+		return nil
+	}
+	fd, path, err := ListenUnix(cfg.SocketPath)
+	if err != nil {
+		return err
+	}
+	m.listenFD, m.socketPath = fd, path
+	m.give(ipc.FDEntry{Role: ipc.FDQemuListener}, fd)
+	return nil
+}
+
+func (m *monitor) give(e ipc.FDEntry, fd int) {
+	m.handOver = append(m.handOver, e)
+	m.handFDs = append(m.handFDs, fd)
+}
+
+// findWorker looks for the worker beside the monitor, then where
+// `make install` puts it.
+func findWorker() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own executable: %w", err)
+	}
+	dir := filepath.Dir(exe)
+	candidates := []string{
+		filepath.Join(dir, WorkerName),
+		filepath.Join(dir, "..", "libexec", "passt-go", WorkerName),
+		filepath.Join(LibexecDir, WorkerName),
+	}
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return filepath.Clean(c), nil
+		}
+	}
+	return "", fmt.Errorf("worker not found: looked for %s", strings.Join(candidates, ", "))
+}
+
+// startWorker spawns the worker, hands it configuration and descriptors
+// and waits for its Ready.
+func (m *monitor) startWorker() error {
+	path, err := findWorker()
+	if err != nil {
+		return err
+	}
+	mon, wrk, err := ipc.Pair()
+	if err != nil {
+		return fmt.Errorf("IPC socket: %w", err)
+	}
+	m.conn = mon
+	wf, err := wrk.File()
+	if err != nil {
+		return fmt.Errorf("IPC socket: %w", err)
+	}
+	env := []string{"PATH=/nonexistent"}
+	env = append(env, testHookEnv()...)
+	if m.cfg.Log.Trace {
+		env = append(env, "PASST_GO_SECCOMP_DEBUG=1")
+	}
+	cmd, err := sandbox.StartWorker(sandbox.WorkerSpec{
+		Path:       path,
+		Env:        env,
+		ExtraFiles: []*os.File{wf},
+		Stderr:     os.Stderr,
+	})
+	wf.Close()
+	if err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	m.cmd = cmd
+	m.log.Debugf("worker %s started, pid %d", path, cmd.Process.Pid)
+
+	// The hand-over, in order: hello both ways, configuration, descriptors.
+	hello := ipc.Hello{Version: ipc.Version, Role: ipc.RoleMonitor, PID: uint32(os.Getpid())}
+	if err := mon.Send(ipc.Message{Body: hello}); err != nil {
+		return m.workerFailed("send hello", err)
+	}
+	blob, err := json.Marshal(m.cfg)
+	if err != nil {
+		return fmt.Errorf("encode configuration: %w", err)
+	}
+	if err := mon.Send(ipc.Message{Body: ipc.Config{Blob: blob}}); err != nil {
+		return m.workerFailed("send configuration", err)
+	}
+	if err := mon.SendFDs(0, m.handOver, m.handFDs); err != nil {
+		return m.workerFailed("send descriptors", err)
+	}
+	for _, fd := range m.handFDs {
+		unix.Close(fd)
+	}
+	m.handFDs = nil
+
+	deadline := time.AfterFunc(ReadyTimeout, func() { mon.Close() })
+	defer deadline.Stop()
+	for {
+		msg, err := mon.Recv()
+		if err != nil {
+			return m.workerFailed("wait for the worker to be ready", err)
+		}
+		switch b := msg.Body.(type) {
+		case ipc.Hello:
+			if b.Version != ipc.Version {
+				return fmt.Errorf("worker speaks protocol version %d, want %d", b.Version, ipc.Version)
+			}
+		case ipc.Ready:
+			return nil
+		default:
+			m.handle(msg)
+		}
+	}
+}
+
+// workerFailed explains a failure of the hand-over: usually the worker
+// died, and its exit status says why.
+func (m *monitor) workerFailed(what string, err error) error {
+	if m.cmd != nil {
+		done := make(chan error, 1)
+		go func() { done <- m.cmd.Wait() }()
+		select {
+		case <-done:
+			if ws, ok := m.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+				return fmt.Errorf("%s: %s", what, sandbox.DescribeExit(m.cmd.Process.Pid, ws))
+			}
+		case <-time.After(2 * time.Second):
+			m.cmd.Process.Kill()
+			<-done
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// serve runs after the worker is ready: announce, write the pid file,
+// detach, then log for the worker until it ends or a signal ends both.
+func (m *monitor) serve() int {
+	if m.socketPath != "" {
+		m.log.Infof("UNIX domain socket bound at %s", m.socketPath)
+		m.log.Infof("You can now start qemu (>= 7.2):")
+		m.log.Infof("    kvm ... -device virtio-net-pci,netdev=s -netdev stream,id=s,server=off,addr.type=unix,addr.path=%s", m.socketPath)
+		m.log.Infof("or, with an older qemu, through qrap:")
+		m.log.Infof("    qrap 5 kvm ... -net socket,fd=5 -net nic,model=virtio")
+	}
+	if m.pidFile != nil {
+		fmt.Fprintf(m.pidFile, "%d\n", os.Getpid())
+		m.pidFile.Close()
+		m.pidFile = nil
+	}
+	if err := Notify("READY=1"); err != nil {
+		m.log.Warnf("%v", err)
+	}
+	if m.daemon != nil {
+		m.daemon.Ready()
+		m.log.SetStderr(nil)
+		if m.cfg.Log.File == "" {
+			if w, err := dialSyslog(); err == nil {
+				m.log.SetSyslog(w)
+			}
+		}
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+	msgs := make(chan ipc.Message, 64)
+	go func() {
+		defer close(msgs)
+		for {
+			msg, err := m.conn.Recv()
+			if err != nil {
+				return
+			}
+			msgs <- msg
+		}
+	}()
+	exited := make(chan struct{})
+	go func() {
+		m.cmd.Wait()
+		close(exited)
+	}()
+
+	stopping := false
+	for {
+		select {
+		case s := <-sigs:
+			if !stopping {
+				m.log.Infof("%v: stopping", s)
+				stopping = true
+				m.conn.Send(ipc.Message{Body: ipc.Shutdown{}})
+				time.AfterFunc(5*time.Second, func() { m.cmd.Process.Kill() })
+			}
+		case msg, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				continue
+			}
+			m.handle(msg)
+		case <-exited:
+			// Drain what the worker said before it went.
+			for msgs != nil {
+				msg, ok := <-msgs
+				if !ok {
+					break
+				}
+				m.handle(msg)
+			}
+			ws, _ := m.cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if ws.Exited() && ws.ExitStatus() == 0 {
+				m.log.Debugf("worker exited")
+				return 0
+			}
+			if stopping && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+				m.log.Warnf("worker did not stop in time: killed")
+				return 0
+			}
+			m.log.Errorf("%s", sandbox.DescribeExit(m.cmd.Process.Pid, ws))
+			return 1
+		}
+	}
+}
+
+// handle acts on one message from the worker.
+func (m *monitor) handle(msg ipc.Message) {
+	for _, fd := range msg.FDs {
+		unix.Close(fd)
+	}
+	switch b := msg.Body.(type) {
+	case ipc.Log:
+		m.log.Logf(levelFromIPC(b.Level), "%s", b.Text)
+	case ipc.Stats:
+		var sb strings.Builder
+		for i, c := range b.Counters {
+			if i > 0 {
+				sb.WriteByte(' ')
+			}
+			fmt.Fprintf(&sb, "%s=%d", c.Name, c.Value)
+		}
+		m.log.Debugf("counters: %s", sb.String())
+	case ipc.BrokerRequest:
+		// No forwarding rule needs the broker yet: deny, typed.
+		m.conn.Send(ipc.Message{ID: msg.ID, Code: ipc.Denied, Body: ipc.BrokerReply{Op: b.Op, Reason: ipc.DenyOp}})
+	default:
+		m.log.Warnf("unexpected %T from the worker", msg.Body)
+	}
+}
+
+func levelFromIPC(l ipc.Level) logging.Level {
+	switch l {
+	case ipc.LevelError:
+		return logging.Error
+	case ipc.LevelWarning:
+		return logging.Warn
+	case ipc.LevelInfo:
+		return logging.Info
+	case ipc.LevelDebug:
+		return logging.Debug
+	}
+	return logging.Trace
+}
+
+// cleanup removes what the monitor created.
+func (m *monitor) cleanup() {
+	for _, fd := range m.handFDs {
+		unix.Close(fd)
+	}
+	if m.conn != nil {
+		m.conn.Close()
+	}
+	if m.cmd != nil && m.cmd.ProcessState == nil {
+		m.cmd.Process.Kill()
+		m.cmd.Wait()
+	}
+	if m.socketPath != "" {
+		os.Remove(m.socketPath)
+	}
+	if m.pidFile != nil {
+		m.pidFile.Close()
+	}
+}
+
+// dialSyslog connects to the system logger's datagram socket.
+func dialSyslog() (io.Writer, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: "/dev/log"}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "syslog"), nil
+}

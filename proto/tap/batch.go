@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package tap
+
+import (
+	"errors"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxIOV is the most iovecs one writev(2) accepts (UIO_MAXIOV on Linux).
+const MaxIOV = 1024
+
+// ErrBatchSize is returned by the writer constructors for a batch that
+// cannot be described with MaxIOV iovecs, or with no room for a frame.
+var ErrBatchSize = errors.New("tap: batch needs more than MaxIOV iovecs or has no room")
+
+// batch is the queue of frames shared by both writers: an iovec array, and
+// where each frame starts in it. Frames are described, never copied: the
+// iovecs point into the callers' slices until reset.
+type batch struct {
+	iov      []unix.Iovec
+	niov     int
+	first    []int32 // first[i] is the index of frame i's first iovec
+	size     []int   // size[i] is the number of bytes frame i puts on the wire
+	n        int     // frames queued
+	bytes    int     // sum of size[:n]
+	maxParts int     // iovecs per frame, a length header included
+}
+
+func newBatch(maxFrames, maxParts int) (batch, error) {
+	if maxFrames < 1 || maxParts < 1 || maxFrames*maxParts > MaxIOV {
+		return batch{}, ErrBatchSize
+	}
+	return batch{
+		iov:      make([]unix.Iovec, maxFrames*maxParts),
+		first:    make([]int32, maxFrames+1),
+		size:     make([]int, maxFrames),
+		maxParts: maxParts,
+	}, nil
+}
+
+func (b *batch) full() bool { return b.n == len(b.size) }
+
+// add appends one frame made of head (may be nil) and parts, skipping empty
+// slices. The caller has checked that the batch is not full and that parts
+// fit in maxParts.
+func (b *batch) add(head []byte, parts [][]byte) {
+	b.first[b.n] = int32(b.niov)
+	size := 0
+	if len(head) > 0 {
+		b.push(head)
+		size += len(head)
+	}
+	for _, p := range parts {
+		if len(p) > 0 {
+			b.push(p)
+			size += len(p)
+		}
+	}
+	b.size[b.n] = size
+	b.bytes += size
+	b.n++
+	b.first[b.n] = int32(b.niov)
+}
+
+func (b *batch) push(p []byte) {
+	v := &b.iov[b.niov]
+	v.Base = &p[0]
+	v.SetLen(len(p))
+	b.niov++
+}
+
+// frameIOV returns the iovecs of frame i.
+func (b *batch) frameIOV(i int) []unix.Iovec {
+	return b.iov[b.first[i]:b.first[i+1]]
+}
+
+// locate returns the frame that byte offset off of the batch falls in, and
+// the offset inside that frame. For off == b.bytes it returns (b.n, 0).
+func (b *batch) locate(off int) (frame, inside int) {
+	for i := 0; i < b.n; i++ {
+		if off < b.size[i] {
+			return i, off
+		}
+		off -= b.size[i]
+	}
+	return b.n, 0
+}
+
+// reset empties the batch and clears the iovecs, so that the batch does not
+// keep the callers' buffers reachable.
+func (b *batch) reset() {
+	clear(b.iov[:b.niov])
+	b.niov, b.n, b.bytes = 0, 0, 0
+}
+
+// advance consumes n bytes from the front of iov, adjusting the first
+// iovec left in place, and returns the iovecs still to be written.
+func advance(iov []unix.Iovec, n int) []unix.Iovec {
+	for n > 0 && len(iov) > 0 {
+		l := int(iov[0].Len)
+		if n >= l {
+			n -= l
+			iov = iov[1:]
+			continue
+		}
+		iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(iov[0].Base), n))
+		iov[0].SetLen(l - n)
+		n = 0
+	}
+	return iov
+}
+
+// writev writes iov to fd, retrying on EINTR. It returns the byte count, or
+// the error number (0 on success) without converting it to an error, so
+// that no interface value is built on the hot path.
+func writev(fd int, iov []unix.Iovec) (int, unix.Errno) {
+	for {
+		r, _, e := unix.Syscall(unix.SYS_WRITEV, uintptr(fd),
+			uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), 0
+	}
+}
+
+// frameLength sums the lengths of parts.
+func frameLength(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package tap
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// SlotSize is the size of each TapReader slot: one byte more than
+// MaxFrame, so that a read filling a slot completely reveals a frame too
+// long to pass on.
+const SlotSize = MaxFrame + 1
+
+// OpenTap creates (or attaches to) the tap device name in the network
+// namespace of the calling thread, with IFF_TAP|IFF_NO_PI, and returns a
+// non-blocking, close-on-exec descriptor for it and the device's name as
+// the kernel gave it (name may be empty, or a pattern such as "tap%d").
+// The caller locks its OS thread into the target namespace beforehand; the
+// descriptor may then be used from any thread or process. The link is left
+// down.
+func OpenTap(name string) (fd int, actualName string, err error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return -1, "", fmt.Errorf("tap: device name %q: %w", name, err)
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+	fd, err = unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("tap: open /dev/net/tun: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return -1, "", fmt.Errorf("tap: TUNSETIFF %q: %w", name, err)
+	}
+	return fd, ifr.Name(), nil
+}
+
+// TapReader reads frames from a tap device, one frame per read(2), into
+// preallocated slots of SlotSize bytes used as a ring. Fill and Next do
+// not allocate.
+type TapReader struct {
+	fd    int
+	mem   []byte
+	lens  []int
+	head  int // slot of the next frame for Next
+	count int // frames read and not yet yielded
+	c     Counters
+}
+
+// NewTapReader returns a reader for the tap descriptor fd that holds up to
+// slots frames (128 slots, 8 MiB, is what the worker uses). fd must be
+// non-blocking; the reader does not close it.
+func NewTapReader(fd int, slots int) (*TapReader, error) {
+	if slots < 1 {
+		return nil, ErrBufferSize
+	}
+	return &TapReader{
+		fd:   fd,
+		mem:  make([]byte, slots*SlotSize),
+		lens: make([]int, slots),
+	}, nil
+}
+
+// Reset makes the reader serve the descriptor fd and forgets the frames
+// not yet yielded. Counters are kept.
+func (r *TapReader) Reset(fd int) {
+	r.fd = fd
+	r.head, r.count = 0, 0
+}
+
+// Fill reads frames until the device returns EAGAIN or every slot holds a
+// frame not yet yielded, and returns the number of bytes read. Slots of
+// frames already returned by Next are reused: those frames become invalid.
+// Frames not yet yielded are kept, in order.
+//
+// Fill returns ErrEOF, possibly with n > 0, when the device is gone
+// (end of file, or EBADFD once the interface was removed). Other errors of
+// read(2) are returned as they are. EAGAIN with nothing read gives
+// (0, nil).
+func (r *TapReader) Fill() (n int, err error) {
+	slots := len(r.lens)
+	for r.count < slots {
+		i := r.head + r.count
+		if i >= slots {
+			i -= slots
+		}
+		m, err := unix.Read(r.fd, r.mem[i*SlotSize:(i+1)*SlotSize])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return n, nil
+		case err == unix.EBADFD:
+			return n, ErrEOF
+		case err != nil:
+			return n, err
+		case m == 0:
+			return n, ErrEOF
+		}
+		n += m
+		if m < MinFrame || m > MaxFrame {
+			r.c.Drops[DropLength]++
+			continue
+		}
+		r.lens[i] = m
+		r.count++
+	}
+	return n, nil
+}
+
+// Next returns the next frame read by Fill, as a slice of its slot with
+// the capacity limited to its length. It stays valid until the next Fill or
+// Reset; the caller may modify it in place. Every frame returned has
+// MinFrame <= len(frame) <= MaxFrame: others are dropped by Fill as
+// DropLength. ok is false when no frame is left.
+func (r *TapReader) Next() (frame []byte, ok bool) {
+	if r.count == 0 {
+		return nil, false
+	}
+	i := r.head
+	r.head++
+	if r.head == len(r.lens) {
+		r.head = 0
+	}
+	r.count--
+	b := i * SlotSize
+	e := b + r.lens[i]
+	r.c.Frames++
+	r.c.Bytes += uint64(r.lens[i])
+	return r.mem[b:e:e], true
+}
+
+// Counters returns the reader's totals.
+func (r *TapReader) Counters() Counters { return r.c }
+
+// TapWriter writes batches of frames to a tap device, one writev(2) per
+// frame, each frame given as a few slices. It owns its iovec array,
+// allocated by NewTapWriter; Queue and Flush do not allocate.
+type TapWriter struct {
+	fd    int
+	b     batch
+	parts int
+	c     Counters
+}
+
+// NewTapWriter returns a writer for the tap descriptor fd that queues up to
+// maxFrames frames of up to maxParts slices each; maxFrames*maxParts must
+// not exceed MaxIOV. fd must be non-blocking; the writer does not close it.
+func NewTapWriter(fd, maxFrames, maxParts int) (*TapWriter, error) {
+	b, err := newBatch(maxFrames, maxParts)
+	if err != nil {
+		return nil, err
+	}
+	return &TapWriter{fd: fd, b: b, parts: maxParts}, nil
+}
+
+// Reset makes the writer serve the descriptor fd. Frames still queued are
+// discarded without being counted.
+func (w *TapWriter) Reset(fd int) {
+	w.fd = fd
+	w.b.reset()
+}
+
+// Len returns the number of frames queued.
+func (w *TapWriter) Len() int { return w.b.n }
+
+// Full reports whether the batch has no room for another frame.
+func (w *TapWriter) Full() bool { return w.b.full() }
+
+// Queue adds to the batch one frame made of parts, in order; empty parts
+// are skipped. It reports whether the frame was queued, which it is not
+// when the batch is full (nothing is counted: Flush and queue it again) or
+// when the frame's length is outside MinFrame..MaxFrame (counted as
+// DropLength).
+//
+// The writer keeps pointers to the parts' bytes until Flush or Reset
+// returns: the caller must neither modify nor reuse them before then.
+// Queue panics if given more than the maxParts slices of NewTapWriter.
+func (w *TapWriter) Queue(parts ...[]byte) bool {
+	if len(parts) > w.parts {
+		panic("tap: TapWriter.Queue: more parts than the writer was built for")
+	}
+	if w.b.full() {
+		return false
+	}
+	l := frameLength(parts)
+	if l < MinFrame || l > MaxFrame {
+		w.c.Drops[DropLength]++
+		return false
+	}
+	w.b.add(nil, parts)
+	return true
+}
+
+// Flush writes the queued frames, one writev per frame, and empties the
+// batch. It returns how many frames, from the head of the batch in queue
+// order, the device took. At the first frame the device refuses, that
+// frame and all later ones are dropped, so that the frames sent are always
+// a prefix of the batch:
+//
+//   - EAGAIN: DropAgain; ENOBUFS or ENOSPC: DropNoBuffers; EIO (link
+//     down): DropIO; a short write: DropShortWrite. err is nil: the device
+//     stays usable.
+//   - EBADFD (the interface was removed): DropError, and err is ErrEOF.
+//   - Any other error: DropError, and the error of writev(2) is returned.
+func (w *TapWriter) Flush() (sent int, err error) {
+	b := &w.b
+	for i := 0; i < b.n; i++ {
+		n, errno := writev(w.fd, b.frameIOV(i))
+		if errno == 0 && n == b.size[i] {
+			w.c.Frames++
+			w.c.Bytes += uint64(n)
+			continue
+		}
+		var reason Drop
+		switch errno {
+		case 0:
+			reason = DropShortWrite
+		case unix.EAGAIN:
+			reason = DropAgain
+		case unix.ENOBUFS, unix.ENOSPC:
+			reason = DropNoBuffers
+		case unix.EIO:
+			reason = DropIO
+		case unix.EBADFD:
+			err = ErrEOF
+			reason = DropError
+		default:
+			err = errno
+			reason = DropError
+		}
+		w.c.Drops[reason] += uint64(b.n - i)
+		b.reset()
+		return i, err
+	}
+	sent = b.n
+	b.reset()
+	return sent, nil
+}
+
+// Counters returns the writer's totals.
+func (w *TapWriter) Counters() Counters { return w.c }

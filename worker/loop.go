@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/conf"
+	"passt-go/ipc"
+	"passt-go/proto/engine"
+	"passt-go/proto/header"
+	"passt-go/proto/pcap"
+	"passt-go/proto/tap"
+)
+
+// Kinds of the descriptors in the worker's event loop.
+const (
+	kindIPC engine.Kind = iota + 1
+	kindQemuListener
+	kindQemuConn
+	kindTap
+	kindTick
+	kindICMP
+)
+
+// Tick is the period of the worker's housekeeping: flow expiry, periodic
+// router advertisements, counters.
+const Tick = time.Second
+
+// Output batching: frames toward the guest are copied into slots and sent
+// in one write (qemu) or one write each (tap) at the end of each batch of
+// events, or earlier when the slots run out.
+const (
+	outSlots    = 64
+	outSlotSize = tap.MaxFrame + 1
+)
+
+// Worker is the state of the event loop. Everything is allocated in
+// newWorker; handling an event allocates nothing.
+type Worker struct {
+	cfg  *conf.Config
+	conn *ipc.Conn
+	loop *engine.Loop
+	tick *engine.Timer
+
+	// Guest side: passt mode has a listener and at most one connection;
+	// pasta mode a tap device.
+	listenFD int
+	connFD   int
+	sr       *tap.StreamReader
+	sw       *tap.StreamWriter
+	tapFD    int
+	tr       *tap.TapReader
+	tw       *tap.TapWriter
+	pcap     *pcap.Writer
+
+	out     [][]byte // outSlots slots of outSlotSize
+	outUsed int
+
+	l2 l2
+
+	// Counters: frames dropped by decode reason and by handling reason.
+	decodeDrops [header.NumDrops]uint64
+	drops       [numDrops]uint64
+	frames      uint64
+	sentFrames  uint64
+	lastStats   time.Time
+
+	exit int
+}
+
+// drop reasons of the dispatch layer, beside header.Drop.
+type drop uint8
+
+const (
+	dropNoHandler   drop = iota // a protocol this worker does not translate yet
+	dropDisabled                // a handler turned off by the configuration
+	dropMulticast               // broadcast or multicast not for an L2 service
+	dropNotAnswered             // an L2 service chose not to answer
+	dropNoGuest                 // a frame for the guest with no guest connected
+	dropOutFull                 // the guest-side writer refused the frame
+	numDrops
+)
+
+var dropNames = [numDrops]string{"no_handler", "disabled", "multicast", "not_answered", "no_guest", "out_full"}
+
+func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) {
+	w := &Worker{cfg: cfg, conn: conn, listenFD: -1, connFD: -1, tapFD: -1, lastStats: time.Now()}
+	loop, err := engine.New()
+	if err != nil {
+		return nil, err
+	}
+	w.loop = loop
+	backing := make([]byte, outSlots*outSlotSize)
+	w.out = make([][]byte, outSlots)
+	for i := range w.out {
+		w.out[i] = backing[i*outSlotSize : (i+1)*outSlotSize : (i+1)*outSlotSize]
+	}
+	for _, h := range fds {
+		switch h.entry.Role {
+		case ipc.FDQemuListener:
+			w.listenFD = h.fd
+		case ipc.FDQemuConn:
+			w.connFD = h.fd
+		case ipc.FDTap:
+			w.tapFD = h.fd
+		case ipc.FDPcap:
+			p, err := pcap.New(h.fd, tap.MaxFrame)
+			if err != nil {
+				return nil, fmt.Errorf("pcap: %w", err)
+			}
+			w.pcap = p
+		default:
+			closeFD(h.fd)
+		}
+	}
+	if cfg.Mode == conf.Pasta {
+		if w.tapFD < 0 {
+			return nil, errors.New("no tap device handed over")
+		}
+		if err := unix.SetNonblock(w.tapFD, true); err != nil {
+			return nil, err
+		}
+		if w.tr, err = tap.NewTapReader(w.tapFD, 64); err != nil {
+			return nil, err
+		}
+		if w.tw, err = tap.NewTapWriter(w.tapFD, outSlots, 1); err != nil {
+			return nil, err
+		}
+		if err := loop.Add(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN); err != nil {
+			return nil, err
+		}
+	} else {
+		if w.listenFD < 0 && w.connFD < 0 {
+			return nil, errors.New("no qemu socket handed over")
+		}
+		if w.sr, err = tap.NewStreamReader(-1, tap.DefaultStreamBuffer); err != nil {
+			return nil, err
+		}
+		if w.sw, err = tap.NewStreamWriter(-1, outSlots, 1); err != nil {
+			return nil, err
+		}
+		if w.listenFD >= 0 {
+			if err := loop.Add(w.listenFD, engine.Ref{Kind: kindQemuListener}, unix.EPOLLIN); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := loop.Add(conn.FD(), engine.Ref{Kind: kindIPC}, unix.EPOLLIN); err != nil {
+		return nil, err
+	}
+	if w.tick, err = loop.NewTimer(engine.Ref{Kind: kindTick}); err != nil {
+		return nil, err
+	}
+	if err := w.tick.Set(Tick, Tick); err != nil {
+		return nil, err
+	}
+	if err := w.l2.init(w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// run serves until told to stop and returns the exit status.
+func (w *Worker) run() int {
+	if w.connFD >= 0 {
+		w.serveConn(w.connFD)
+	}
+	if err := w.loop.Run(w, -1); err != nil {
+		w.logf(ipc.LevelError, "event loop: %v", err)
+		return ExitRuntime
+	}
+	w.sendStats()
+	return w.exit
+}
+
+// Handle dispatches one event by the kind of its descriptor.
+func (w *Worker) Handle(ev engine.Event) {
+	switch ev.Ref.Kind {
+	case kindIPC:
+		w.ipcEvent()
+	case kindQemuListener:
+		w.accept()
+	case kindQemuConn:
+		w.qemuEvent(ev.Events)
+	case kindTap:
+		w.tapEvent(ev.Events)
+	case kindTick:
+		w.tick.Ack()
+		w.periodic(time.Now())
+	case kindICMP:
+		w.l2.icmpEvent(ev.Ref.Index, ev.Events)
+	}
+}
+
+// BatchDone flushes what the batch queued for the guest.
+func (w *Worker) BatchDone() { w.flush() }
+
+func (w *Worker) stop(status int) {
+	w.exit = status
+	w.loop.Stop()
+}
+
+// ipcEvent reads messages from the monitor.
+func (w *Worker) ipcEvent() {
+	for {
+		m, err := w.conn.Recv()
+		if errors.Is(err, ipc.ErrWouldBlock) {
+			return
+		}
+		if err != nil {
+			// The monitor is gone (or broken): nothing left to serve for.
+			w.stop(ExitProtocol)
+			return
+		}
+		for _, fd := range m.FDs {
+			closeFD(fd)
+		}
+		switch m.Body.(type) {
+		case ipc.Shutdown:
+			w.stop(ExitOK)
+			return
+		default:
+			w.logf(ipc.LevelWarning, "unexpected %T from the monitor", m.Body)
+		}
+	}
+}
+
+// accept takes a qemu connection; while one is served, a second one is
+// accepted and closed at once, leaving the first undisturbed.
+func (w *Worker) accept() {
+	for {
+		fd, _, err := unix.Accept4(w.listenFD, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != nil {
+			return
+		}
+		if w.connFD >= 0 {
+			pid := 0
+			if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+				pid = int(cred.Pid)
+			}
+			closeFD(fd)
+			w.logf(ipc.LevelInfo, "another client connected (pid %d): refused, one is being served", pid)
+			continue
+		}
+		w.serveConn(fd)
+	}
+}
+
+// serveConn starts serving a qemu connection.
+func (w *Worker) serveConn(fd int) {
+	unix.SetNonblock(fd, true)
+	// Large socket buffers as upstream, as far as the limits allow.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<30)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<30)
+	if err := w.loop.Add(fd, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+		w.logf(ipc.LevelError, "qemu connection: %v", err)
+		closeFD(fd)
+		return
+	}
+	w.connFD = fd
+	w.sr.Reset(fd)
+	w.sw.Reset(fd)
+	w.outUsed = 0
+	w.logf(ipc.LevelInfo, "client connected")
+	w.l2.guestConnected()
+}
+
+// closeConn ends the current qemu connection; with --one-off (or --fd) the
+// worker then exits.
+func (w *Worker) closeConn(why string) {
+	if w.connFD < 0 {
+		return
+	}
+	w.loop.Del(w.connFD)
+	closeFD(w.connFD)
+	w.connFD = -1
+	w.sr.Reset(-1)
+	w.sw.Reset(-1)
+	w.outUsed = 0
+	w.logf(ipc.LevelInfo, "client %s", why)
+	if w.cfg.OneOff || w.listenFD < 0 {
+		w.stop(ExitOK)
+	}
+}
+
+func (w *Worker) qemuEvent(events uint32) {
+	if events&unix.EPOLLIN != 0 {
+		for {
+			n, err := w.sr.Fill()
+			for {
+				frame, ok := w.sr.Next()
+				if !ok {
+					break
+				}
+				w.fromGuest(frame)
+			}
+			var oos *tap.OutOfSyncError
+			switch {
+			case errors.As(err, &oos):
+				w.flush()
+				w.closeConn(fmt.Sprintf("sent a frame length of %d: stream out of sync, connection closed", oos.Length))
+				return
+			case errors.Is(err, tap.ErrEOF):
+				w.flush()
+				w.closeConn("disconnected")
+				return
+			case err != nil:
+				w.flush()
+				w.closeConn(fmt.Sprintf("connection failed: %v", err))
+				return
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	if events&(unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 && events&unix.EPOLLIN == 0 {
+		w.closeConn("disconnected")
+	}
+}
+
+func (w *Worker) tapEvent(events uint32) {
+	for {
+		n, err := w.tr.Fill()
+		for {
+			frame, ok := w.tr.Next()
+			if !ok {
+				break
+			}
+			w.fromGuest(frame)
+		}
+		if err != nil {
+			w.logf(ipc.LevelError, "tap device: %v", err)
+			w.stop(ExitRuntime)
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// fromGuest handles one frame from the guest.
+func (w *Worker) fromGuest(frame []byte) {
+	w.frames++
+	if w.pcap != nil {
+		w.pcap.WriteFrame(frame, time.Now())
+	}
+	f, d := header.Decode(frame)
+	if d != header.DropNone {
+		w.decodeDrops[d]++
+		return
+	}
+	w.l2.learn(&f)
+	if why, dropped := w.l2.dispatch(frame, &f); dropped {
+		w.drops[why]++
+	}
+}
+
+// toGuest queues frame for the guest; the frame is copied, the caller keeps
+// its buffer.
+func (w *Worker) toGuest(frame []byte) {
+	if w.connFD < 0 && w.tw == nil {
+		w.drops[dropNoGuest]++
+		return
+	}
+	if w.outUsed == len(w.out) {
+		w.flush()
+	}
+	slot := w.out[w.outUsed][:len(frame)]
+	copy(slot, frame)
+	var queued bool
+	if w.sw != nil {
+		queued = w.sw.Queue(slot)
+	} else {
+		queued = w.tw.Queue(slot)
+	}
+	if !queued {
+		w.drops[dropOutFull]++
+		return
+	}
+	w.outUsed++
+	if w.pcap != nil {
+		w.pcap.WriteFrame(slot, time.Now())
+	}
+}
+
+// flush sends the queued frames.
+func (w *Worker) flush() {
+	if w.outUsed == 0 {
+		return
+	}
+	var sent int
+	var err error
+	if w.sw != nil {
+		sent, err = w.sw.Flush()
+	} else {
+		sent, err = w.tw.Flush()
+	}
+	w.sentFrames += uint64(sent)
+	w.outUsed = 0
+	if err != nil && w.sw != nil {
+		w.closeConn(fmt.Sprintf("write failed: %v", err))
+	}
+}
+
+// periodic runs once per Tick.
+func (w *Worker) periodic(now time.Time) {
+	w.l2.periodic(now)
+	if w.cfg.Log.Debug && now.Sub(w.lastStats) >= 10*time.Second {
+		w.sendStats()
+	}
+}
+
+// sendStats reports the counters to the monitor (which logs them with
+// --debug).
+func (w *Worker) sendStats() {
+	w.lastStats = time.Now()
+	var c []ipc.Counter
+	add := func(name string, v uint64) {
+		if v != 0 {
+			c = append(c, ipc.Counter{Name: name, Value: v})
+		}
+	}
+	add("frames_from_guest", w.frames)
+	add("frames_to_guest", w.sentFrames)
+	for i, v := range w.decodeDrops {
+		if i != int(header.DropNone) {
+			add("drop_"+header.Drop(i).String(), v)
+		}
+	}
+	for i, v := range w.drops {
+		add("drop_"+dropNames[i], v)
+	}
+	w.l2.counters(add)
+	if len(c) == 0 {
+		return
+	}
+	w.conn.Send(ipc.Message{Body: ipc.Stats{Counters: c}})
+}
+
+// logf sends a log line to the monitor; when the IPC socket is full the
+// line is lost (the data path never waits for logging).
+func (w *Worker) logf(level ipc.Level, format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	if len(text) > ipc.MaxLogText {
+		text = text[:ipc.MaxLogText]
+	}
+	w.conn.Send(ipc.Message{Body: ipc.Log{Level: level, Text: text}})
+}
+
+func closeFD(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+// waitWritable waits (bounded) until fd can be written.
+func waitWritable(fd int) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	unix.Poll(pfd, 1000)
+}
