@@ -386,6 +386,27 @@ func validLogText(s string) bool {
 	return true
 }
 
+// CleanLogText returns s made fit for a Log message: every character Log
+// refuses (control characters other than tab, invalid UTF-8, U+FFFD)
+// becomes '?', and the text is cut to MaxLogText bytes at a character
+// boundary. Text that is already fit comes back unchanged.
+func CleanLogText(s string) string {
+	if validLogText(s) {
+		return s
+	}
+	b := make([]byte, 0, min(len(s), MaxLogText))
+	for _, c := range s {
+		if c == utf8.RuneError || c < 0x20 && c != '\t' || c >= 0x7f && c < 0xa0 {
+			c = '?'
+		}
+		if len(b)+utf8.RuneLen(c) > MaxLogText {
+			break
+		}
+		b = utf8.AppendRune(b, c)
+	}
+	return string(b)
+}
+
 // AppendBinary implements Body.
 func (v Log) AppendBinary(b []byte) ([]byte, error) {
 	if !v.Level.valid() {

@@ -64,22 +64,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// cleanText turns s into valid log text: no control characters, no U+FFFD,
-// at most MaxLogText bytes.
-func cleanText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || r < 0x20 && r != '\t' || r >= 0x7f && r < 0xa0 {
-			return '?'
-		}
-		return r
-	}, s)
-	for len(s) > MaxLogText {
-		_, n := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-n]
-	}
-	return s
-}
-
 // counterName turns s into a valid counter name.
 func counterName(s string, i int) string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -158,7 +142,7 @@ func fuzzMessage(kind uint8, id uint32, code uint8, a, b uint64, s string, blob 
 		}
 		m.Body = st
 	case KindLog:
-		m.Body = Log{Level: Level(1 + a%uint64(numLevels-1)), Text: cleanText(s)}
+		m.Body = Log{Level: Level(1 + a%uint64(numLevels-1)), Text: CleanLogText(s)}
 	}
 	return m
 }
@@ -183,6 +167,30 @@ func FuzzRoundTrip(f *testing.F) {
 		m.FDs = nil
 		if !reflect.DeepEqual(got, m) {
 			t.Fatalf("got %+v, want %+v", got, m)
+		}
+	})
+}
+
+// FuzzCleanLogText checks that CleanLogText always gives text a Log
+// accepts, changes nothing in text that is already fit, keeps the length of
+// text under the limit, and is idempotent.
+func FuzzCleanLogText(f *testing.F) {
+	for _, s := range []string{"", "ok\tfine", "line\nforged", "\x1b[2J", "a\xffb", "\u0085", "\uFFFD", strings.Repeat("é", MaxLogText)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := CleanLogText(s)
+		if !validLogText(c) {
+			t.Fatalf("CleanLogText(%q) = %q: not valid log text", s, c)
+		}
+		if validLogText(s) && c != s {
+			t.Fatalf("CleanLogText(%q) = %q: changed valid text", s, c)
+		}
+		if utf8.ValidString(s) && len(s) <= MaxLogText && utf8.RuneCountInString(c) != utf8.RuneCountInString(s) {
+			t.Fatalf("CleanLogText(%q) = %q: characters added or lost", s, c)
+		}
+		if again := CleanLogText(c); again != c {
+			t.Fatalf("CleanLogText twice: got %q, then %q", c, again)
 		}
 	})
 }

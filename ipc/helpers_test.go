@@ -7,7 +7,6 @@
 package ipc
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -210,5 +209,3 @@ func encode(t testing.TB, m Message) []byte {
 	}
 	return b
 }
-
-func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }

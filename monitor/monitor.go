@@ -11,6 +11,7 @@
 package monitor
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -76,11 +77,16 @@ func Run(argv0 string, args []string, version string) int {
 		opts.FD = inheritedFD
 	}
 
+	// Signals are caught from here on; during set-up they wait in the
+	// channel, and serve acts on them once the worker runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+
 	log := logging.New(name, levelOf(opts))
 	for _, w := range warnings {
 		log.Warnf("%s", w)
 	}
-	m := &monitor{name: name, log: log, daemon: daemon, version: version}
+	m := &monitor{name: name, log: log, daemon: daemon, version: version, sigs: sigs}
 	defer m.cleanup()
 	if err := m.setup(opts); err != nil {
 		log.Errorf("%v", err)
@@ -116,6 +122,21 @@ type monitor struct {
 
 	conn *ipc.Conn
 	cmd  *exec.Cmd
+	sigs chan os.Signal
+
+	stderrDone chan struct{} // closed when the worker's stderr ends
+}
+
+// relayStderr logs what the worker writes to its standard error (start-up
+// failures, a runtime crash report).
+func (m *monitor) relayStderr(r *os.File) {
+	defer close(m.stderrDone)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		m.log.Errorf("worker: %s", sc.Text())
+	}
 }
 
 // setup does everything up to the worker's Ready.
@@ -162,6 +183,12 @@ func (m *monitor) setup(opts *conf.Options) error {
 		m.log.Warnf("%s", warning)
 	}
 	if uid != uint32(os.Geteuid()) || gid != uint32(os.Getegid()) {
+		// The socket file stays removable by the user we become.
+		if m.socketPath != "" {
+			if err := os.Lchown(m.socketPath, int(uid), int(gid)); err != nil {
+				m.log.Warnf("socket %s: %v", m.socketPath, err)
+			}
+		}
 		if err := sandbox.DropToUser(uid, gid); err != nil {
 			return fmt.Errorf("switch to uid %d gid %d: %w", uid, gid, err)
 		}
@@ -268,13 +295,22 @@ func (m *monitor) startWorker() error {
 	if m.cfg.Log.Trace {
 		env = append(env, "PASST_GO_SECCOMP_DEBUG=1")
 	}
+	// The worker's standard error comes back through a pipe and into the
+	// log, so that a daemon leaves the caller's terminal behind entirely.
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
 	cmd, err := sandbox.StartWorker(sandbox.WorkerSpec{
 		Path:       path,
 		Env:        env,
 		ExtraFiles: []*os.File{wf},
-		Stderr:     os.Stderr,
+		Stderr:     errW,
 	})
 	wf.Close()
+	errW.Close()
+	m.stderrDone = make(chan struct{})
+	go m.relayStderr(errR)
 	if err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -368,8 +404,7 @@ func (m *monitor) serve() int {
 		}
 	}
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+	sigs := m.sigs
 	msgs := make(chan ipc.Message, 64)
 	go func() {
 		defer close(msgs)
@@ -411,6 +446,10 @@ func (m *monitor) serve() int {
 					break
 				}
 				m.handle(msg)
+			}
+			select {
+			case <-m.stderrDone:
+			case <-time.After(time.Second):
 			}
 			ws, _ := m.cmd.ProcessState.Sys().(syscall.WaitStatus)
 			if ws.Exited() && ws.ExitStatus() == 0 {

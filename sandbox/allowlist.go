@@ -125,16 +125,12 @@ const (
 	futexClockRealtime = 256
 )
 
-// Thread-creation flags of the two thread creators the worker can contain:
-// glibc's pthread_create (what cgo uses) and the Go runtime's own clone
-// (used by binaries without cgo).
-const (
-	cloneGlibc = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM |
-		unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_SETTLS |
-		unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID
-	cloneGo = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
-		unix.CLONE_SYSVSEM | unix.CLONE_THREAD
-)
+// cloneThread is the flag set of glibc's pthread_create, which creates
+// every thread of the worker: libseccomp makes it a cgo binary, and the Go
+// runtime then starts its threads through pthread_create.
+const cloneThread = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM |
+	unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_SETTLS |
+	unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID
 
 // Allowlist returns the rules of profile p. Every system call not listed
 // is forbidden. The slice is fresh: the caller may keep or change it.
@@ -163,8 +159,7 @@ func Allowlist(p Profile) []Rule {
 		{Syscall: "gettid", Who: "Go runtime: thread ID of each M"},
 		{Syscall: "tgkill", Args: []Cmp{self(0)}, Who: "Go async preemption (SIGURG) and crash re-raise, own process only"},
 		{Syscall: "kill", Args: []Cmp{self(0)}, Who: "Go fatal signal re-raise, own process only"},
-		{Syscall: "clone", Args: []Cmp{eq64(0, cloneGlibc)}, Who: "glibc pthread_create: new Go threads (cgo)"},
-		{Syscall: "clone", Args: []Cmp{eq64(0, cloneGo)}, Who: "Go runtime newosproc: new threads (no cgo)"},
+		{Syscall: "clone", Args: []Cmp{eq64(0, cloneThread)}, Who: "glibc pthread_create: new Go threads"},
 		{Syscall: "clone3", Action: FailENOSYS, Who: "glibc tries clone3 first and falls back to clone on ENOSYS"},
 		{Syscall: "set_robust_list", Who: "glibc, every new thread"},
 		{Syscall: "rseq", Who: "glibc registers restartable sequences on every new thread"},

@@ -143,3 +143,26 @@ func TestFilterBuilds(t *testing.T) {
 		})
 	}
 }
+
+func TestGodebugValue(t *testing.T) {
+	tests := []struct {
+		name     string
+		defaults string
+		env      string
+		want     string
+	}{
+		{name: "from go:debug lines", defaults: "decoratemappings=0,updatemaxprocs=0", want: "0"},
+		{name: "unset", defaults: "decoratemappings=0", want: ""},
+		{name: "environment overrides", defaults: "updatemaxprocs=0", env: "updatemaxprocs=1", want: "1"},
+		{name: "environment alone", env: "gctrace=1,updatemaxprocs=0", want: "0"},
+		{name: "later entry wins", env: "updatemaxprocs=0,updatemaxprocs=1", want: "1"},
+		{name: "prefix is another key", defaults: "updatemaxprocsx=0", want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := godebugValue(tc.defaults, tc.env, "updatemaxprocs"); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

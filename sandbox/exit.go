@@ -71,12 +71,11 @@ func seccompCause(pid int, deadline time.Time) string {
 		return fmt.Sprintf("a system call outside the seccomp allowlist; the kernel log (dmesg, journalctl -k) names it in an audit record with type=1326 and pid=%d", pid)
 	}
 	name := "unknown"
-	if rec.arch == nativeAuditArch() {
-		if n, err := seccomp.ScmpSyscall(rec.syscall).GetName(); err == nil {
-			name = n
-		}
-	} else {
-		name = "architecture " + strconv.FormatUint(uint64(rec.arch), 16)
+	if native := nativeAuditArch(); rec.arch != 0 && native != 0 && rec.arch != native {
+		// Another ABI (say i386 on x86_64): its numbers differ.
+		name = "ABI " + strconv.FormatUint(uint64(rec.arch), 16)
+	} else if n, err := seccomp.ScmpSyscall(rec.syscall).GetName(); err == nil {
+		name = n
 	}
 	return fmt.Sprintf("system call %d (%s) is not in the seccomp allowlist", rec.syscall, name)
 }

@@ -185,13 +185,24 @@ func (w *worker) recv(d time.Duration) ([]byte, error) {
 }
 
 // ready waits for the worker's "ready"; on failure it reports the exit.
+// If the kernel refuses a new user namespace, the test is skipped.
 func (w *worker) ready(t *testing.T) {
 	t.Helper()
 	msg, err := w.recv(20 * time.Second)
+	skipIfNoUserNS(t, string(msg))
 	if err != nil || string(msg) != "ready" {
 		w.ipc.Close()
 		w.wait(t)
 		t.Fatalf("worker not ready (%q, %v): %s; stderr: %s", msg, err, DescribeExit(w.cmd.Process.Pid, w.ws), w.stderrText())
+	}
+}
+
+// skipIfNoUserNS skips the test if out (a worker's report or a helper's
+// stderr) says the kernel refused the worker a user namespace.
+func skipIfNoUserNS(t *testing.T, out string) {
+	t.Helper()
+	if strings.Contains(out, "not confined: unshare of the user, mount, IPC and UTS namespaces") {
+		t.Skipf("the kernel refuses new user namespaces here: %s", strings.TrimSpace(out))
 	}
 }
 

@@ -6,6 +6,8 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
@@ -18,16 +20,23 @@ import (
 // removed: call it once, after everything that needs other calls (Confined,
 // the worker's own epoll fd, received fds) and before the first byte from
 // the guest. It starts the Go runtime's netpoller first, because timers
-// need it and epoll_create1 is not allowed afterwards.
+// need it and epoll_create1 is not allowed afterwards. It refuses to load
+// unless the binary turned the runtime's background calls off with
+//
+//	//go:debug updatemaxprocs=0
+//	//go:debug decoratemappings=0
+//
+// above its main package (and GODEBUG does not turn them on again).
 func LoadFilter(p Profile) error {
 	return loadFilter(p, seccomp.ActKillProcess)
 }
 
 // LoadDebugFilter is LoadFilter with a trap instead of the kill: the
 // offending thread gets SIGSYS, and the Go runtime prints "SIGSYS: bad
-// system call" with a traceback whose syscall frame names the call's
-// number. For diagnosing a missing entry only; a thread that blocks or
-// handles SIGSYS could go on, so never use it in production.
+// system call" with a traceback of the calling goroutine and a register
+// dump (the call's number is in rax on amd64, x8 on arm64), then exits 2.
+// For diagnosing a missing entry only; a thread that blocks or handles
+// SIGSYS could go on, so never use it in production.
 func LoadDebugFilter(p Profile) error {
 	return loadFilter(p, seccomp.ActTrap)
 }
@@ -46,7 +55,49 @@ func ExportPFC(p Profile, f *os.File) error {
 	return nil
 }
 
+// quietRuntime lists the GODEBUG settings that must be 0 in a filtered
+// process: with them on, the Go runtime (1.25 and later) makes calls in
+// the background that the filter forbids: sched_getaffinity and cgroup
+// reads every second, prctl(PR_SET_VMA) on every new mapping.
+var quietRuntime = []string{"updatemaxprocs", "decoratemappings"}
+
+// checkQuietRuntime verifies quietRuntime against the binary's default
+// GODEBUG (its //go:debug lines) and the GODEBUG environment variable.
+func checkQuietRuntime() error {
+	defaults := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "DefaultGODEBUG" {
+				defaults = s.Value
+			}
+		}
+	}
+	for _, k := range quietRuntime {
+		if v := godebugValue(defaults, os.Getenv("GODEBUG"), k); v != "0" {
+			return fmt.Errorf("seccomp: the Go runtime has %s=%q, want 0: add //go:debug %s=0 to the worker's main package", k, v, k)
+		}
+	}
+	return nil
+}
+
+// godebugValue returns the value of key in GODEBUG lists: env overrides
+// defaults, and a later entry an earlier one. Empty means unset.
+func godebugValue(defaults, env, key string) string {
+	v := ""
+	for _, list := range []string{defaults, env} {
+		for _, kv := range strings.Split(list, ",") {
+			if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+				v = val
+			}
+		}
+	}
+	return v
+}
+
 func loadFilter(p Profile, violation seccomp.ScmpAction) error {
+	if err := checkQuietRuntime(); err != nil {
+		return err
+	}
 	// Go timers start the runtime's netpoller on first use
 	// (epoll_create1, eventfd2), which the filter does not allow: start it
 	// now with a timer that never fires (a function timer: channel timers

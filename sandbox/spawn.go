@@ -59,7 +59,9 @@ var workerStarted atomic.Bool
 // when the thread that forked the worker exits, not the process, so that
 // thread stays alive, locked, and blocked in waitid (without reaping)
 // until the worker has exited; it then ends, taking its credentials with
-// it. If the monitor dies, the worker dies.
+// it. (Should the runtime have run that goroutine on the main thread, the
+// thread is parked for good instead: Go never ends the main thread.) If
+// the monitor dies, the worker dies.
 //
 // The caller owns the returned command: it must call Wait to reap the
 // worker, and can pass the status to DescribeExit. StartWorker does not

@@ -91,6 +91,7 @@ func TestWorkerConfinedUnprivileged(t *testing.T) {
 	lines := newLineReader(stdout)
 	l, err := lines.next(20 * time.Second)
 	if err != nil {
+		skipIfNoUserNS(t, stderr.String())
 		t.Fatalf("helper: %v; stderr: %s", err, stderr.String())
 	}
 	pid, err := pidFromLine(l)
@@ -257,7 +258,6 @@ func TestLiveness(t *testing.T) {
 
 // probeCall is a system call the probe worker makes for the test.
 type probeCall struct {
-	name string
 	nr   uintptr
 	args [6]uint64
 }
@@ -415,39 +415,54 @@ func TestConfinedNeedsMarker(t *testing.T) {
 
 // TestConfinementFailure makes one constructor step fail (testhooks) in a
 // worker started by root without StartWorker, and checks that Confined
-// names the step and that the constructor dropped every capability anyway.
+// names the step, and what the constructor still took away.
 func TestConfinementFailure(t *testing.T) {
 	requireRoot(t)
 	tests := []struct {
-		name string
-		step int
-		want string
+		name     string
+		step     string // as in stepNames, and in the error
+		capsGone bool   // effective and permitted empty
+		nnp      string
 	}{
-		{name: "unshare", step: 2, want: "unshare of the user, mount, IPC and UTS namespaces: operation not permitted"},
-		{name: "pivot_root", step: 6, want: "pivot_root: operation not permitted"},
-		{name: "capset", step: 11, want: "emptying the capability sets: operation not permitted"},
+		{name: "unshare", step: "unshare of the user, mount, IPC and UTS namespaces", capsGone: true, nnp: "1"},
+		{name: "mount", step: "mounting the empty tmpfs", capsGone: true, nnp: "1"},
+		{name: "pivot_root", step: "pivot_root", capsGone: true, nnp: "1"},
+		{name: "capset", step: "emptying the capability sets", capsGone: false, nnp: "1"},
+		{name: "no_new_privs", step: "setting no_new_privs", capsGone: true, nnp: "0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := startDirect(t, []string{markerEnv + "=1", failAtEnv + "=" + strconv.Itoa(tc.step)})
+			step := -1
+			for i, n := range stepNames {
+				if n == tc.step {
+					step = i
+				}
+			}
+			if step < 0 {
+				t.Fatalf("no step named %q", tc.step)
+			}
+			w := startDirect(t, []string{markerEnv + "=1", failAtEnv + "=" + strconv.Itoa(step)})
 			msg, err := w.recv(20 * time.Second)
 			if err != nil {
 				t.Fatalf("no report from the worker: %v", err)
 			}
-			if want := "unconfined: worker not confined: " + tc.want; string(msg) != want {
+			if want := "unconfined: worker not confined: " + tc.step + ": operation not permitted"; string(msg) != want {
 				t.Errorf("got %q, want %q", msg, want)
 			}
+			zero := "0000000000000000"
 			for tid, st := range threadStatuses(t, w.cmd.Process.Pid) {
-				for _, k := range []string{"CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"} {
-					if tc.step == 11 && k != "CapBnd" && k != "CapAmb" {
-						continue // the failed step is the one that empties these
-					}
-					if st[k] != "0000000000000000" {
+				for _, k := range []string{"CapBnd", "CapAmb", "CapInh"} {
+					if st[k] != zero {
 						t.Errorf("thread %s: %s: got %s, want 0", tid, k, st[k])
 					}
 				}
-				if st["NoNewPrivs"] != "1" {
-					t.Errorf("thread %s: NoNewPrivs: got %s, want 1", tid, st["NoNewPrivs"])
+				for _, k := range []string{"CapEff", "CapPrm"} {
+					if got := st[k] == zero; got != tc.capsGone {
+						t.Errorf("thread %s: %s is %s: empty %v, want %v", tid, k, st[k], got, tc.capsGone)
+					}
+				}
+				if st["NoNewPrivs"] != tc.nnp {
+					t.Errorf("thread %s: NoNewPrivs: got %s, want %s", tid, st["NoNewPrivs"], tc.nnp)
 				}
 			}
 			w.ipc.Close()

@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"passt-go/conf"
 	"passt-go/ipc"
@@ -46,6 +48,9 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "passt-worker: not confined:", err)
 		return ExitStartup
 	}
+	// Signals from a terminal reach the whole process group; the monitor
+	// decides when the worker stops, and tells it over IPC.
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	conn := ipc.NewConn(ipc.WorkerFD)
 	conn.SetPeer(ipc.RoleMonitor)
 	w, err := start(conn)

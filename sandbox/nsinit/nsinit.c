@@ -55,14 +55,25 @@ static void nsinit_record(int step, int err)
 	}
 }
 
+/* nsinit_forced() - whether testhooks make @step fail without running it
+ * Return: 1, with errno set to EPERM, if so; 0 otherwise */
+static int nsinit_forced(int step)
+{
+	if (step != nsinit_fail_at)
+		return 0;
+	errno = EPERM;
+	return 1;
+}
+
+/* NSINIT_RUN() - run @call as @step, unless forced to fail; record failure
+ * Return: 0 if the step succeeded, -1 if it failed */
+#define NSINIT_RUN(step, call) \
+	nsinit_check((step), nsinit_forced(step) ? -1L : (long)(call))
+
 /* nsinit_check() - record a failure of @step if @rc is negative
- * Return: 0 if the step succeeded, -1 if it failed (or was made to fail) */
+ * Return: 0 if the step succeeded, -1 if it failed */
 static int nsinit_check(int step, long rc)
 {
-	if (step == nsinit_fail_at) {
-		nsinit_record(step, EPERM);
-		return -1;
-	}
 	if (rc < 0) {
 		nsinit_record(step, errno);
 		return -1;
@@ -80,10 +91,9 @@ static int nsinit_check(int step, long rc)
  * Return: 0 on success, -1 after recording the failure */
 static int nsinit_arenas(void)
 {
-	int ok = mallopt(M_ARENA_MAX, 1);
-
-	errno = EINVAL;
-	return nsinit_check(NSINIT_STEP_ARENAS, ok == 1 ? 0 : -1);
+	errno = EINVAL;	/* mallopt() reports failure without errno */
+	return NSINIT_RUN(NSINIT_STEP_ARENAS,
+			  mallopt(M_ARENA_MAX, 1) == 1 ? 0 : -1);
 }
 
 /* nsinit_isolate() - own namespaces and an empty, read-only root
@@ -96,38 +106,43 @@ static int nsinit_isolate(void)
 	const char *const *mp;
 	int rc = -1, err = ENOENT;
 
-	if (nsinit_check(NSINIT_STEP_UNSHARE,
-			 unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC |
-				 CLONE_NEWUTS)))
+	if (NSINIT_RUN(NSINIT_STEP_UNSHARE,
+		       unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC |
+			       CLONE_NEWUTS)))
 		return -1;
 
 	/* Nothing we do below may propagate back to the host's mounts, and
 	 * pivot_root() refuses shared parents. */
-	if (nsinit_check(NSINIT_STEP_PRIVATE,
-			 mount("", "/", NULL, MS_REC | MS_UNBINDABLE, NULL)))
+	if (NSINIT_RUN(NSINIT_STEP_PRIVATE,
+		       mount("", "/", NULL, MS_REC | MS_UNBINDABLE, NULL)))
 		return -1;
 
-	for (mp = nsinit_mountpoints; *mp; mp++) {
-		rc = mount("tmpfs", *mp, "tmpfs", flags, opts);
-		if (!rc)
-			break;
+	mp = nsinit_mountpoints;
+	if (nsinit_forced(NSINIT_STEP_MOUNT))
 		err = errno;
-	}
-	errno = err;
+	else
+		for (; *mp; mp++) {
+			rc = mount("tmpfs", *mp, "tmpfs", flags, opts);
+			if (!rc)
+				break;
+			err = errno;
+		}
+	if (rc)
+		errno = err;
 	if (nsinit_check(NSINIT_STEP_MOUNT, rc))
 		return -1;
 
-	if (nsinit_check(NSINIT_STEP_CHDIR, chdir(*mp)))
+	if (NSINIT_RUN(NSINIT_STEP_CHDIR, chdir(*mp)))
 		return -1;
 
 	/* The old root ends up stacked on ".", then goes away entirely. */
-	if (nsinit_check(NSINIT_STEP_PIVOT, syscall(SYS_pivot_root, ".", ".")))
+	if (NSINIT_RUN(NSINIT_STEP_PIVOT, syscall(SYS_pivot_root, ".", ".")))
 		return -1;
 
-	if (nsinit_check(NSINIT_STEP_DETACH, umount2(".", MNT_DETACH)))
+	if (NSINIT_RUN(NSINIT_STEP_DETACH, umount2(".", MNT_DETACH)))
 		return -1;
 
-	if (nsinit_check(NSINIT_STEP_CHDIR_ROOT, chdir("/")))
+	if (NSINIT_RUN(NSINIT_STEP_CHDIR_ROOT, chdir("/")))
 		return -1;
 
 	return 0;
@@ -144,29 +159,30 @@ static void nsinit_drop(void)
 	struct __user_cap_data_struct data[2];
 	int cap, rc = 0;
 
-	for (cap = 0; cap <= NSINIT_CAP_MAX; cap++) {
+	if (nsinit_forced(NSINIT_STEP_BOUNDING))
+		rc = -1;
+	for (cap = 0; !rc && cap <= NSINIT_CAP_MAX; cap++) {
 		rc = prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 		if (rc < 0 && errno == EINVAL && cap > 0) {
-			rc = 0;
+			rc = 0;	/* past the kernel's last capability */
 			break;
 		}
-		if (rc < 0)
-			break;
 	}
 	nsinit_check(NSINIT_STEP_BOUNDING, rc);
 
-	rc = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	rc = nsinit_forced(NSINIT_STEP_AMBIENT) ? -1 :
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (rc < 0 && errno == EINVAL)
 		rc = 0;	/* no ambient set in this kernel: nothing to clear */
 	nsinit_check(NSINIT_STEP_AMBIENT, rc);
 
 	memset(data, 0, sizeof(data));
-	nsinit_check(NSINIT_STEP_CAPSET, syscall(SYS_capset, &hdr, data));
+	NSINIT_RUN(NSINIT_STEP_CAPSET, syscall(SYS_capset, &hdr, data));
 
-	nsinit_check(NSINIT_STEP_NO_NEW_PRIVS,
-		     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	NSINIT_RUN(NSINIT_STEP_NO_NEW_PRIVS,
+		   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 
-	nsinit_check(NSINIT_STEP_DUMPABLE, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+	NSINIT_RUN(NSINIT_STEP_DUMPABLE, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 }
 
 /* nsinit_verify() - capget and the bounding set show nothing left
@@ -180,7 +196,7 @@ static int nsinit_verify(void)
 	int cap, i;
 
 	memset(data, 0, sizeof(data));
-	if (nsinit_check(NSINIT_STEP_VERIFY, syscall(SYS_capget, &hdr, data)))
+	if (NSINIT_RUN(NSINIT_STEP_VERIFY, syscall(SYS_capget, &hdr, data)))
 		return -1;
 	for (i = 0; i < 2; i++) {
 		if (data[i].effective || data[i].permitted ||
@@ -236,13 +252,11 @@ __attribute__((constructor)) static void nsinit(void)
 
 	/* Credential changes can clear the parent-death signal: set it
 	 * again, and act on it if the parent already went away. */
-	if (pdeathsig) {
-		int rc = prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
-
-		nsinit_check(NSINIT_STEP_PDEATHSIG, rc);
-		if (!rc && getppid() != ppid)
-			kill(getpid(), pdeathsig);
-	}
+	if (pdeathsig &&
+	    !NSINIT_RUN(NSINIT_STEP_PDEATHSIG,
+			prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0)) &&
+	    getppid() != ppid)
+		kill(getpid(), pdeathsig);
 
 	nsinit_verify();
 

@@ -7,18 +7,21 @@
 // what the Go runtime and the data path do under the filter, and obeys
 // commands on fd 3 so that the tests can inspect it from outside.
 //
-// Usage: testworker -filter kill|trap|probe -profile passt|pasta -stress D
-// [-liveness] [-procnet-fd N]
+// Usage:
 //
-// Protocol on fd 3 (a SOCK_SEQPACKET socket): if sandbox.Confined fails it
-// sends "unconfined: " and the error, waits for any message or end of file
-// and exits 3. Otherwise, after start-up and one round of stress, it sends
-// "ready". It then reads commands: "forbidden" makes a
-// forbidden system call; "stress" stresses again and answers "ready";
-// "exit" or end of file exits 0. With -filter probe
-// each message is instead 7 little-endian uint64 (number and 6 arguments)
-// of a system call to make; the reply is its errno as a uint64 (0 on
-// success). With -liveness it stresses for D, then exits 0 without waiting.
+//	testworker [-filter kill|trap|probe] [-profile passt|pasta]
+//	           [-stress D] [-liveness] [-procnet-fd N]
+//
+// Protocol on fd 3, a SOCK_SEQPACKET socket:
+//   - if sandbox.Confined fails, it sends "unconfined: " and the error,
+//     waits for any message or end of file, and exits 3;
+//   - with -filter probe, each message is 7 little-endian uint64 (a
+//     system call number and 6 arguments) of a call to make, and the reply
+//     is its errno as a uint64 (0 on success), until end of file;
+//   - with -liveness, it stresses for D and exits 0 without a word;
+//   - otherwise it stresses for D and sends "ready", then obeys commands:
+//     "forbidden" makes a forbidden system call, "stress" stresses again
+//     and answers "ready", "exit" or end of file exits 0.
 //
 // Exit codes: 0 fine, 3 not confined, 4 filter not loaded, 5 stress
 // failed, 6 fd 3 failed.
@@ -46,7 +49,6 @@ import (
 )
 
 const ipcFD = 3
-
 
 func main() {
 	filter := flag.String("filter", "kill", "kill, trap or probe")
