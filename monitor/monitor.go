@@ -150,6 +150,9 @@ func (m *monitor) setup(opts *conf.Options) error {
 		return err
 	}
 	m.cfg = cfg
+	if err := refuseMissing(cfg); err != nil {
+		return err
+	}
 	for _, w := range cfg.Warnings {
 		m.log.Warnf("%s", w)
 	}
@@ -411,6 +414,12 @@ func (m *monitor) serve() int {
 		for {
 			msg, err := m.conn.Recv()
 			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, ipc.ErrClosed) {
+					// A worker that breaks the protocol is not trusted
+					// to go on.
+					m.log.Errorf("worker broke the IPC protocol: %v: stopping it", err)
+					m.cmd.Process.Kill()
+				}
 				return
 			}
 			msgs <- msg
@@ -536,4 +545,18 @@ func dialSyslog() (io.Writer, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), "syslog"), nil
+}
+
+// refuseMissing refuses configurations that ask for translation this
+// version does not do yet, rather than accept and ignore them.
+func refuseMissing(cfg *conf.Config) error {
+	for _, f := range []struct {
+		opt string
+		fw  conf.Forward
+	}{{"-t", cfg.Forward.TCP}, {"-u", cfg.Forward.UDP}, {"-T", cfg.Forward.TCPNs}, {"-U", cfg.Forward.UDPNs}} {
+		if f.fw.Table != nil && len(f.fw.Table.Rules) > 0 {
+			return fmt.Errorf("%s %s: not supported yet (port forwarding needs TCP and UDP translation)", f.opt, strings.Join(f.fw.Specs, ","))
+		}
+	}
+	return nil
 }

@@ -23,17 +23,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary doubles as a helper process (an unprivileged monitor,
-// a process that drops its user): TestMain runs the helper named by this
-// variable instead of the tests.
-const helperEnv = "SANDBOX_TEST_HELPER"
+// The test binary doubles as a child process playing a role (an
+// unprivileged monitor, a process that drops its user): TestMain plays the
+// role named by this variable instead of running the tests.
+const roleEnv = "SANDBOX_TEST_ROLE"
 
-// workerEnv passes the test worker's path to a helper.
+// workerEnv passes the test worker's path to a role process.
 const workerEnv = "SANDBOX_TEST_WORKER"
 
+// ipcEnv tells the launch role that its fd 3 is the worker's IPC socket.
+const ipcEnv = "SANDBOX_TEST_IPC_FD3"
+
 func TestMain(m *testing.M) {
-	if h := os.Getenv(helperEnv); h != "" {
-		os.Exit(runHelper(h))
+	if h := os.Getenv(roleEnv); h != "" {
+		os.Exit(runRole(h))
 	}
 	code := m.Run()
 	if bins.dir != "" {
@@ -43,7 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 // bins holds the test worker and a copy of this test binary, both in a
-// world-readable directory so that unprivileged helpers can run them.
+// world-readable directory so that unprivileged children can run them.
 var bins struct {
 	once   sync.Once
 	dir    string
@@ -197,7 +200,7 @@ func (w *worker) ready(t *testing.T) {
 	}
 }
 
-// skipIfNoUserNS skips the test if out (a worker's report or a helper's
+// skipIfNoUserNS skips the test if out (a worker's report or a role process's
 // stderr) says the kernel refused the worker a user namespace.
 func skipIfNoUserNS(t *testing.T, out string) {
 	t.Helper()
@@ -328,39 +331,49 @@ func checkConfinedFromOutside(t *testing.T, pid int, filtered bool, uid, gid uin
 	}
 }
 
-// runHelper runs one helper role inside a re-executed test binary and
-// returns its exit code. Helpers talk on stdin/stdout, one line each way.
-func runHelper(role string) int {
+// runRole plays one role inside a re-executed test binary and returns
+// its exit code. Role processes talk on stdin/stdout, a line each way.
+func runRole(role string) int {
 	var err error
 	switch role {
 	case "launch":
-		err = helperLaunch()
+		err = roleLaunch()
 	case "dropuser":
-		err = helperDropUser()
+		err = roleDropUser()
 	case "dropafterstart":
-		err = helperDropAfterStart()
+		err = roleDropAfterStart()
 	case "hold":
-		err = helperHold()
+		err = roleHold()
 	default:
-		err = fmt.Errorf("unknown helper %q", role)
+		err = fmt.Errorf("unknown role %q", role)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
+		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
 	}
 	return 0
 }
 
-// helperLaunch plays the monitor: it starts the worker (with the test
-// worker's default arguments), prints "pid N" once the worker is ready,
-// then obeys stdin: "churn" creates and ends threads and answers
-// "churned"; "exit" stops the worker and prints DescribeExit's line.
-func helperLaunch() error {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
+// roleLaunch plays the monitor: it starts the worker (with the test
+// worker's default arguments) and obeys stdin: "churn" creates and ends
+// threads and answers "churned"; "exit" stops the worker and prints
+// DescribeExit's line.
+//
+// By default it makes the IPC socket pair itself and prints "pid N" once
+// the worker is ready. With ipcEnv set, the worker's fd 3 is the role process's
+// own fd 3, whose peer the test holds: it prints "pid N" at once, and the
+// worker outlives the role process's fds.
+func roleLaunch() error {
+	var ours, theirs *os.File
+	if os.Getenv(ipcEnv) != "" {
+		theirs = os.NewFile(3, "ipc-worker")
+	} else {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		ours, theirs = os.NewFile(uintptr(fds[0]), "ipc"), os.NewFile(uintptr(fds[1]), "ipc-worker")
 	}
-	ours, theirs := os.NewFile(uintptr(fds[0]), "ipc"), os.NewFile(uintptr(fds[1]), "ipc-worker")
 	cmd, err := StartWorker(WorkerSpec{
 		Path:       os.Getenv(workerEnv),
 		ExtraFiles: []*os.File{theirs},
@@ -370,12 +383,14 @@ func helperLaunch() error {
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 64)
-	n, err := ours.Read(buf)
-	if err != nil || string(buf[:n]) != "ready" {
-		ours.Close()
-		cmd.Wait()
-		return fmt.Errorf("worker not ready (%q, %v): %s", buf[:n], err, DescribeExit(cmd.Process.Pid, cmd.ProcessState.Sys().(syscall.WaitStatus)))
+	if ours != nil {
+		buf := make([]byte, 64)
+		n, err := ours.Read(buf)
+		if err != nil || string(buf[:n]) != "ready" {
+			ours.Close()
+			cmd.Wait()
+			return fmt.Errorf("worker not ready (%q, %v): %s", buf[:n], err, DescribeExit(cmd.Process.Pid, cmd.ProcessState.Sys().(syscall.WaitStatus)))
+		}
 	}
 	fmt.Printf("pid %d\n", cmd.Process.Pid)
 	in := bufio.NewScanner(os.Stdin)
@@ -385,7 +400,9 @@ func helperLaunch() error {
 			churnThreads(64)
 			fmt.Println("churned")
 		case "exit":
-			ours.Write([]byte("exit"))
+			if ours != nil {
+				ours.Write([]byte("exit"))
+			}
 			cmd.Wait()
 			fmt.Println(DescribeExit(cmd.Process.Pid, cmd.ProcessState.Sys().(syscall.WaitStatus)))
 			return nil
@@ -410,9 +427,9 @@ func churnThreads(n int) {
 	runtime.GC()
 }
 
-// helperDropUser starts threads, calls DropToUser(65534, 65534) and checks
+// roleDropUser starts threads, calls DropToUser(65534, 65534) and checks
 // every thread of the process in /proc; it prints "ok N threads".
-func helperDropUser() error {
+func roleDropUser() error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -453,9 +470,9 @@ func helperDropUser() error {
 	return nil
 }
 
-// helperDropAfterStart starts a worker, then expects DropToUser to refuse
+// roleDropAfterStart starts a worker, then expects DropToUser to refuse
 // and the process to stay root; it prints the error.
-func helperDropAfterStart() error {
+func roleDropAfterStart() error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -481,9 +498,9 @@ func helperDropAfterStart() error {
 	return nil
 }
 
-// helperHold is a stand-in worker without the nsinit constructor: it says
+// roleHold is a stand-in worker without the nsinit constructor: it says
 // "held" on fd 3 and waits there for end of file.
-func helperHold() error {
+func roleHold() error {
 	if _, err := unix.Write(3, []byte("held")); err != nil {
 		return err
 	}
@@ -499,18 +516,21 @@ func helperHold() error {
 	}
 }
 
-// helperCmd prepares the copy of this test binary to run a helper role.
-func helperCmd(t *testing.T, role string, cred *syscall.Credential) *exec.Cmd {
+// roleCmd prepares the copy of this test binary to play a role.
+func roleCmd(t *testing.T, role string, cred *syscall.Credential) *exec.Cmd {
 	t.Helper()
 	workerBin, self := testBinaries(t)
 	cmd := exec.Command(self)
-	cmd.Env = []string{helperEnv + "=" + role, workerEnv + "=" + workerBin, "PATH=/usr/bin:/bin"}
+	cmd.Env = []string{roleEnv + "=" + role, workerEnv + "=" + workerBin, "PATH=/usr/bin:/bin"}
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	// A worker that outlives the role process must not hold Wait up forever
+	// through that process's stderr, which it shares.
+	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
 
-// lineReader reads lines from a helper with a deadline.
+// lineReader reads lines from a role process with a deadline.
 type lineReader struct {
 	lines chan string
 }
@@ -548,7 +568,7 @@ func pidFromLine(l string) (int, error) {
 	return strconv.Atoi(s)
 }
 
-// stderrBuffer collects a helper's stderr for failure messages.
+// stderrBuffer collects a role process's stderr for failure messages.
 type stderrBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

@@ -17,7 +17,7 @@ const nobodyID = 65534
 
 // RootWarning is the warning LookupRunas returns when it replaces root
 // with nobody.
-const RootWarning = "Don't run as root. Changing to nobody..."
+const RootWarning = "started as root in the initial user namespace: switching to user nobody"
 
 // LookupRunas resolves the identity to run as, like passt's --runas.
 //

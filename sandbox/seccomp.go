@@ -20,7 +20,8 @@ import (
 // removed: call it once, after everything that needs other calls (Confined,
 // the worker's own epoll fd, received fds) and before the first byte from
 // the guest. It starts the Go runtime's netpoller first, because timers
-// need it and epoll_create1 is not allowed afterwards. It refuses to load
+// need it and epoll_create1 is not allowed afterwards, and loads the local
+// time zone, which needs openat (in the empty root: UTC). It refuses to load
 // unless the binary turned the runtime's background calls off with
 //
 //	//go:debug updatemaxprocs=0
@@ -103,6 +104,10 @@ func loadFilter(p Profile, violation seccomp.ScmpAction) error {
 	// now with a timer that never fires (a function timer: channel timers
 	// reach the runtime's heap only once something waits on them).
 	time.AfterFunc(time.Hour, func() {}).Stop()
+	// The local time zone is loaded from a file on first use (a log
+	// line with a time stamp): load it now. In the empty root there is no
+	// such file, so the worker's local time is UTC.
+	_ = time.Local.String()
 
 	filter, err := build(p, violation, unix.Getpid())
 	if err != nil {

@@ -59,8 +59,7 @@ var workerStarted atomic.Bool
 // when the thread that forked the worker exits, not the process, so that
 // thread stays alive, locked, and blocked in waitid (without reaping)
 // until the worker has exited; it then ends, taking its credentials with
-// it. (Should the runtime have run that goroutine on the main thread, the
-// thread is parked for good instead: Go never ends the main thread.) If
+// it (never the main thread, which Go would park for good instead). If
 // the monitor dies, the worker dies.
 //
 // The caller owns the returned command: it must call Wait to reap the
@@ -104,10 +103,13 @@ func StartWorker(spec WorkerSpec) (*exec.Cmd, error) {
 
 	workerStarted.Store(true)
 	started := make(chan error, 1)
-	go func() {
+	spawn := func(locked chan<- struct{}) {
 		// Never unlocked: when this goroutine returns, the runtime
 		// ends the thread instead of reusing its credentials.
 		runtime.LockOSThread()
+		if locked != nil {
+			close(locked)
+		}
 		if err := dropThread(spec.Credential); err != nil {
 			started <- err
 			return
@@ -121,6 +123,20 @@ func StartWorker(spec WorkerSpec) (*exec.Cmd, error) {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
+	}
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			spawn(nil)
+			return
+		}
+		// This is the main thread, which Go never ends: it would be
+		// parked for good without capabilities. Hold it while another
+		// goroutine, which then cannot run here, takes its own thread.
+		locked := make(chan struct{})
+		go spawn(locked)
+		<-locked
+		runtime.UnlockOSThread()
 	}()
 	if err := <-started; err != nil {
 		return nil, err

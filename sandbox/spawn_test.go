@@ -46,7 +46,7 @@ func TestStartWorkerRejects(t *testing.T) {
 }
 
 // TestStartWorkerDropsWithoutConstructor starts a program that has no
-// nsinit constructor (this test binary as a helper) through StartWorker
+// nsinit constructor (this test binary in the hold role) through StartWorker
 // as root: whatever it holds comes from the spawning thread alone.
 func TestStartWorkerDropsWithoutConstructor(t *testing.T) {
 	requireRoot(t)
@@ -64,7 +64,7 @@ func TestStartWorkerDropsWithoutConstructor(t *testing.T) {
 			ours, theirs := seqpacketPair(t)
 			cmd, err := StartWorker(WorkerSpec{
 				Path:       self,
-				Env:        []string{helperEnv + "=hold"},
+				Env:        []string{roleEnv + "=hold"},
 				ExtraFiles: []*os.File{theirs},
 				Credential: tc.cred,
 			})
@@ -164,9 +164,9 @@ func TestDropThreadIsPerThread(t *testing.T) {
 
 func TestDropToUser(t *testing.T) {
 	requireRoot(t)
-	out, err := helperCmd(t, "dropuser", nil).CombinedOutput()
+	out, err := roleCmd(t, "dropuser", nil).CombinedOutput()
 	if err != nil {
-		t.Fatalf("helper: %v: %s", err, out)
+		t.Fatalf("child: %v: %s", err, out)
 	}
 	if !strings.HasPrefix(string(out), "ok ") {
 		t.Errorf("got %q, want \"ok N threads\"", out)
@@ -175,9 +175,9 @@ func TestDropToUser(t *testing.T) {
 
 func TestDropToUserAfterStartWorker(t *testing.T) {
 	requireRoot(t)
-	out, err := helperCmd(t, "dropafterstart", nil).CombinedOutput()
+	out, err := roleCmd(t, "dropafterstart", nil).CombinedOutput()
 	if err != nil {
-		t.Fatalf("helper: %v: %s", err, out)
+		t.Fatalf("child: %v: %s", err, out)
 	}
 	if want := "cannot change the monitor's user after a worker was started"; !strings.Contains(string(out), want) {
 		t.Errorf("got %q, want it to contain %q", out, want)

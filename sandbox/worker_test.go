@@ -31,11 +31,29 @@ func TestWorkerConfined(t *testing.T) {
 		{name: "root monitor, same user", cred: nil, uid: 0, gid: 0},
 		{name: "root monitor, worker as nobody", cred: &Identity{UID: 65534, GID: 65534}, uid: 65534, gid: 65534},
 	}
+	// The worker inherits the raised limit (and its own runtime, seeing
+	// soft = hard, leaves it alone). Start from a low soft limit, which the
+	// worker's runtime alone would raise only to hard-1.
+	var orig syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig) })
+	low := syscall.Rlimit{Cur: orig.Max / 2, Max: orig.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RaiseNoFileLimit(); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := startTestWorker(t, tc.cred, nil, "-stress", "100ms")
 			w.ready(t)
 			checkConfinedFromOutside(t, w.cmd.Process.Pid, true, tc.uid, tc.gid)
+			if soft, hard := openFilesLimit(t, w.cmd.Process.Pid); soft != hard {
+				t.Errorf("worker's open files limit: got soft %s, hard %s, want equal", soft, hard)
+			}
 
 			// The monitor's other threads keep their capabilities.
 			// (The test goroutine never runs on a spawning thread: those
@@ -51,6 +69,25 @@ func TestWorkerConfined(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openFilesLimit returns the soft and hard "Max open files" of pid.
+func openFilesLimit(t *testing.T, pid int) (soft, hard string) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 2 {
+				return f[0], f[1]
+			}
+		}
+	}
+	t.Fatalf("no open files limit in /proc/%d/limits", pid)
+	return "", ""
 }
 
 // lockedThreadCaps returns the capabilities of the thread running the
@@ -70,7 +107,7 @@ func lockedThreadCaps(t *testing.T) CapSets {
 // without capabilities; the test (root) inspects the worker it starts.
 func TestWorkerConfinedUnprivileged(t *testing.T) {
 	requireRoot(t)
-	cmd := helperCmd(t, "launch", &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}})
+	cmd := roleCmd(t, "launch", &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}})
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +129,7 @@ func TestWorkerConfinedUnprivileged(t *testing.T) {
 	l, err := lines.next(20 * time.Second)
 	if err != nil {
 		skipIfNoUserNS(t, stderr.String())
-		t.Fatalf("helper: %v; stderr: %s", err, stderr.String())
+		t.Fatalf("child: %v; stderr: %s", err, stderr.String())
 	}
 	pid, err := pidFromLine(l)
 	if err != nil {
@@ -103,7 +140,7 @@ func TestWorkerConfinedUnprivileged(t *testing.T) {
 	fmt.Fprintln(stdin, "exit")
 	l, err = lines.next(20 * time.Second)
 	if err != nil {
-		t.Fatalf("helper: %v; stderr: %s", err, stderr.String())
+		t.Fatalf("child: %v; stderr: %s", err, stderr.String())
 	}
 	if want := "worker exited with status 0"; l != want {
 		t.Errorf("got %q, want %q", l, want)
@@ -111,10 +148,17 @@ func TestWorkerConfinedUnprivileged(t *testing.T) {
 }
 
 // TestWorkerDiesWithMonitor checks the parent-death signal: the worker
-// survives its monitor's thread churn, and dies with the monitor.
+// survives its monitor's thread churn, and dies with the monitor. The
+// worker's fd 3 is connected to the test, not to the monitor, so the
+// monitor's death is not visible to it as end of file: only the signal
+// can end it.
 func TestWorkerDiesWithMonitor(t *testing.T) {
 	requireRoot(t)
-	cmd := helperCmd(t, "launch", nil)
+	ours, theirs := seqpacketPair(t)
+	defer ours.Close()
+	cmd := roleCmd(t, "launch", nil)
+	cmd.Env = append(cmd.Env, ipcEnv+"=1")
+	cmd.ExtraFiles = []*os.File{theirs}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +169,9 @@ func TestWorkerDiesWithMonitor(t *testing.T) {
 	}
 	var stderr stderrBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -135,7 +181,7 @@ func TestWorkerDiesWithMonitor(t *testing.T) {
 	lines := newLineReader(stdout)
 	l, err := lines.next(20 * time.Second)
 	if err != nil {
-		t.Fatalf("helper: %v; stderr: %s", err, stderr.String())
+		t.Fatalf("child: %v; stderr: %s", err, stderr.String())
 	}
 	pid, err := pidFromLine(l)
 	if err != nil {
@@ -146,6 +192,13 @@ func TestWorkerDiesWithMonitor(t *testing.T) {
 		t.Fatalf("pidfd_open: %v", err)
 	}
 	defer unix.Close(pidfd)
+	t.Cleanup(func() { unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) })
+	w := &worker{ipc: ours}
+	msg, err := w.recv(20 * time.Second)
+	skipIfNoUserNS(t, string(msg))
+	if err != nil || string(msg) != "ready" {
+		t.Fatalf("got %q, %v, want \"ready\"; stderr: %s", msg, err, stderr.String())
+	}
 
 	fmt.Fprintln(stdin, "churn")
 	if l, err := lines.next(20 * time.Second); err != nil || l != "churned" {
@@ -158,7 +211,6 @@ func TestWorkerDiesWithMonitor(t *testing.T) {
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
 	if !exited(t, pidfd, 10*time.Second) {
 		t.Fatal("worker still running 10s after its monitor was killed")
 	}

@@ -309,6 +309,14 @@ func TestPasstDaemonStartup(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// Whatever happens below, the daemon goes when the test ends.
+			t.Cleanup(func() {
+				if b, err := os.ReadFile(pidFile); err == nil {
+					if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			})
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			select {

@@ -425,7 +425,7 @@ func (w *Worker) sendStats() {
 	var c []ipc.Counter
 	add := func(name string, v uint64) {
 		if v != 0 {
-			c = append(c, ipc.Counter{Name: name, Value: v})
+			c = append(c, ipc.Counter{Name: counterName(name), Value: v})
 		}
 	}
 	add("frames_from_guest", w.frames)
@@ -448,10 +448,7 @@ func (w *Worker) sendStats() {
 // logf sends a log line to the monitor; when the IPC socket is full the
 // line is lost (the data path never waits for logging).
 func (w *Worker) logf(level ipc.Level, format string, args ...any) {
-	text := fmt.Sprintf(format, args...)
-	if len(text) > ipc.MaxLogText {
-		text = text[:ipc.MaxLogText]
-	}
+	text := ipc.CleanLogText(fmt.Sprintf(format, args...))
 	w.conn.Send(ipc.Message{Body: ipc.Log{Level: level, Text: text}})
 }
 
@@ -465,4 +462,20 @@ func closeFD(fd int) {
 func waitWritable(fd int) {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 	unix.Poll(pfd, 1000)
+}
+
+// counterName turns a reason's text into a counter name (letters, digits,
+// '_', '.', '-'; at most ipc.MaxCounterName bytes).
+func counterName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) > ipc.MaxCounterName {
+		b = b[:ipc.MaxCounterName]
+	}
+	return string(b)
 }

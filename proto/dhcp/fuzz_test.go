@@ -18,12 +18,12 @@ import (
 // carries the request's xid and chaddr, and has options that parse again.
 func FuzzDHCPReply(f *testing.F) {
 	seeds := []clientMessage{
-		{xid: 1, options: opts(opt(OptionMessageType, byte(Discover)))},
-		{xid: 2, flags: FlagBroadcast, options: opts(opt(OptionMessageType, byte(Discover)), opt(OptionRapidCommit))},
-		{xid: 3, options: opts(opt(OptionMessageType, byte(Request)), opt(OptionParameterList, 1, 3, 6, 12, 15, 119, 121))},
+		{xid: 1, options: opts(opt(OptionMessageType, byte(TypeDiscover)))},
+		{xid: 2, flags: FlagBroadcast, options: opts(opt(OptionMessageType, byte(TypeDiscover)), opt(OptionRapidCommit))},
+		{xid: 3, options: opts(opt(OptionMessageType, byte(TypeRequest)), opt(OptionParameterList, 1, 3, 6, 12, 15, 119, 121))},
 		{xid: 4, options: opts()},
 		{xid: 5, noCookie: true},
-		{xid: 6, options: opts(opt(OptionMessageType, byte(Inform)))},
+		{xid: 6, options: opts(opt(OptionMessageType, byte(TypeInform)))},
 		{xid: 7, options: []byte{OptionMessageType, 1, 1, OptionHostname, 10}},
 		{xid: 8, options: opts(opt(OptionMessageType), opt(OptionClientFQDN, 1, 0, 0))},
 	}
@@ -81,7 +81,7 @@ func FuzzDHCPReply(f *testing.F) {
 		if !ok {
 			t.Fatalf("replied to a request whose options do not parse")
 		}
-		if r.msgType != 0 && r.msgType != Discover && r.msgType != Request {
+		if r.msgType != 0 && r.msgType != TypeDiscover && r.msgType != TypeRequest {
 			t.Fatalf("replied to message type %v", r.msgType)
 		}
 		d := decodeReply(t, out[:n])
@@ -95,14 +95,14 @@ func FuzzDHCPReply(f *testing.F) {
 			t.Fatalf("yiaddr: got %v, want %v", d.msg.YIAddr(), cfg.GuestAddr)
 		}
 		mt := d.opt[OptionMessageType]
-		wantType := Ack
-		if r.msgType == Discover && !r.rapid {
-			wantType = Offer
+		wantType := TypeAck
+		if r.msgType == TypeDiscover && !r.rapid {
+			wantType = TypeOffer
 		}
 		if len(mt) != 1 || MessageType(mt[0]) != wantType {
 			t.Fatalf("message type: got %x, want %v", mt, wantType)
 		}
-		if _, ok := d.opt[OptionRapidCommit]; ok != (r.msgType == Discover && r.rapid) {
+		if _, ok := d.opt[OptionRapidCommit]; ok != (r.msgType == TypeDiscover && r.rapid) {
 			t.Fatalf("rapid commit option: got %v, want %v", ok, !ok)
 		}
 		if s, ok := d.opt[OptionSearch]; ok {

@@ -82,14 +82,14 @@ type MessageType uint8
 
 // Message types (RFC 2132 section 9.6).
 const (
-	Discover MessageType = 1
-	Offer    MessageType = 2
-	Request  MessageType = 3
-	Decline  MessageType = 4
-	Ack      MessageType = 5
-	Nak      MessageType = 6
-	Release  MessageType = 7
-	Inform   MessageType = 8
+	TypeDiscover MessageType = 1
+	TypeOffer    MessageType = 2
+	TypeRequest  MessageType = 3
+	TypeDecline  MessageType = 4
+	TypeAck      MessageType = 5
+	TypeNak      MessageType = 6
+	TypeRelease  MessageType = 7
+	TypeInform   MessageType = 8
 )
 
 // Option codes this package reads or writes (RFC 2132 unless noted).
@@ -269,3 +269,22 @@ func (o *Options) Next() (code uint8, data []byte, ok bool) {
 // Truncated reports whether iteration stopped at an option that runs past
 // the end of the area.
 func (o *Options) Truncated() bool { return o.truncated }
+
+var messageTypeNames = [...]string{
+	TypeDiscover: "DISCOVER",
+	TypeOffer:    "OFFER",
+	TypeRequest:  "REQUEST",
+	TypeDecline:  "DECLINE",
+	TypeAck:      "ACK",
+	TypeNak:      "NAK",
+	TypeRelease:  "RELEASE",
+	TypeInform:   "INFORM",
+}
+
+// String returns the name RFC 2131 gives t, or "unknown".
+func (t MessageType) String() string {
+	if int(t) < len(messageTypeNames) && messageTypeNames[t] != "" {
+		return messageTypeNames[t]
+	}
+	return "unknown"
+}

@@ -125,15 +125,14 @@ func parseRequest(m Message) (request, bool) {
 // Reply answers frame, a frame from the guest that header.Decode accepted
 // as f, when it is a DHCP or BOOTP request: it writes the whole reply
 // frame (Ethernet, IPv4, UDP, message) at the start of out and returns its
-// length. Otherwise it returns 0 and the reason, and out may hold partial
-// data.
+// length. Otherwise it returns 0 and the reason, having written nothing.
 //
 // DISCOVER is answered with OFFER, or with ACK when the client asked for
 // rapid commit; REQUEST and BOOTP requests (no message type) with ACK.
 // Other messages get no answer, never a NAK: the one address is always
 // the client's. out must be at least MaxReplyLen bytes; Reply writes only
-// inside out[:n], keeps no reference to frame or out, and does not
-// allocate.
+// inside out[:MaxReplyLen] (bytes past n are scratch), keeps no reference
+// to frame or out, and does not allocate.
 func Reply(cfg *Config, frame []byte, f header.Frame, out []byte) (n int, why Ignore) {
 	if f.EtherType != header.EtherTypeIPv4 || f.Proto != header.ProtocolUDP || f.DstPort != ServerPort {
 		return 0, IgnoreNotDHCP
@@ -158,17 +157,17 @@ func Reply(cfg *Config, frame []byte, f header.Frame, out []byte) (n int, why Ig
 
 	var reply MessageType
 	switch req.msgType {
-	case Discover:
-		reply = Offer
+	case TypeDiscover:
+		reply = TypeOffer
 		if req.rapid {
-			reply = Ack
+			reply = TypeAck
 		}
-	case 0, Request:
-		reply = Ack
+	case 0, TypeRequest:
+		reply = TypeAck
 	default:
 		return 0, IgnoreMessageType
 	}
-	req.rapid = req.rapid && req.msgType == Discover
+	req.rapid = req.rapid && req.msgType == TypeDiscover
 
 	msg := out[replyMsgOff : replyMsgOff+FixedLen+OptionsLen]
 	writeFixed(msg, m, cfg.GuestAddr)

@@ -42,83 +42,83 @@ func TestExchanges(t *testing.T) {
 		{
 			name: "DISCOVER gets OFFER",
 			req: clientMessage{xid: 0x11223344, options: opts(
-				opt(OptionMessageType, byte(Discover)))},
-			wantType:  Offer,
+				opt(OptionMessageType, byte(TypeDiscover)))},
+			wantType:  TypeOffer,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "DISCOVER with rapid commit gets ACK",
 			req: clientMessage{xid: 0xdeadbeef, options: opts(
-				opt(OptionMessageType, byte(Discover)), opt(OptionRapidCommit))},
-			wantType:  Ack,
+				opt(OptionMessageType, byte(TypeDiscover)), opt(OptionRapidCommit))},
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 80, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "REQUEST gets ACK",
 			req: clientMessage{xid: 7, ciaddr: netip.MustParseAddr("192.0.2.10"), options: opts(
-				opt(OptionMessageType, byte(Request)),
+				opt(OptionMessageType, byte(TypeRequest)),
 				opt(OptionServerID, 192, 0, 2, 1),
 				opt(OptionRapidCommit))},
-			wantType:  Ack,
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "REQUEST for another address still gets ACK",
 			req: clientMessage{xid: 8, options: opts(
-				opt(OptionMessageType, byte(Request)),
+				opt(OptionMessageType, byte(TypeRequest)),
 				opt(50, 10, 9, 8, 7))},
-			wantType:  Ack,
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name:      "BOOTP request gets ACK",
 			req:       clientMessage{xid: 9, options: opts()},
-			wantType:  Ack,
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name:      "BOOTP request without cookie gets ACK",
 			req:       clientMessage{xid: 10, noCookie: true, options: make([]byte, 64)},
-			wantType:  Ack,
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "relayed REQUEST keeps giaddr and flags",
 			req: clientMessage{xid: 11, flags: 0x0001, giaddr: netip.MustParseAddr("203.0.113.1"), options: opts(
-				opt(OptionMessageType, byte(Request)))},
-			wantType:  Ack,
+				opt(OptionMessageType, byte(TypeRequest)))},
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "client FQDN with S gets O",
 			req: clientMessage{xid: 12, options: opts(
-				opt(OptionMessageType, byte(Discover)),
+				opt(OptionMessageType, byte(TypeDiscover)),
 				opt(OptionClientFQDN, fqdnS|fqdnE, 0, 0, 1, 'x', 0))},
-			wantType:  Offer,
+			wantType:  TypeOffer,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE | fqdnO),
 		},
 		{
 			name: "client FQDN without S",
 			req: clientMessage{xid: 13, options: opts(
-				opt(OptionMessageType, byte(Discover)),
+				opt(OptionMessageType, byte(TypeDiscover)),
 				opt(OptionClientFQDN, fqdnE, 0, 0, 1, 'x', 0))},
-			wantType:  Offer,
+			wantType:  TypeOffer,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
 		{
 			name: "pads and garbage after the end option",
 			req: clientMessage{xid: 14, options: append([]byte{0, 0,
-				OptionMessageType, 1, byte(Request), 0, OptionEnd}, 77, 200, 1)},
-			wantType:  Ack,
+				OptionMessageType, 1, byte(TypeRequest), 0, OptionEnd}, 77, 200, 1)},
+			wantType:  TypeAck,
 			wantCodes: []uint8{53, 1, 3, 6, 12, 26, 51, 54, 81, 119},
 			wantFQDN:  fqdnData(fqdnE),
 		},
@@ -213,10 +213,10 @@ func TestIgnored(t *testing.T) {
 		outLen int
 		want   Ignore
 	}{
-		{name: "INFORM", frame: withType(Inform), want: IgnoreMessageType},
-		{name: "DECLINE", frame: withType(Decline), want: IgnoreMessageType},
-		{name: "RELEASE", frame: withType(Release), want: IgnoreMessageType},
-		{name: "OFFER from another server", frame: withType(Offer), want: IgnoreMessageType},
+		{name: "INFORM", frame: withType(TypeInform), want: IgnoreMessageType},
+		{name: "DECLINE", frame: withType(TypeDecline), want: IgnoreMessageType},
+		{name: "RELEASE", frame: withType(TypeRelease), want: IgnoreMessageType},
+		{name: "OFFER from another server", frame: withType(TypeOffer), want: IgnoreMessageType},
 		{name: "unknown type", frame: withType(200), want: IgnoreMessageType},
 		{name: "to port 68", frame: udpFrame(clientMessage{}.bytes(), ClientPort), want: IgnoreNotDHCP},
 		{name: "IPv6", frame: v6(), want: IgnoreNotDHCP},
@@ -225,8 +225,8 @@ func TestIgnored(t *testing.T) {
 		{name: "empty message", frame: udpFrame(nil, ServerPort), want: IgnoreTooShort},
 		{name: "option past the end", frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname, 10, 'a'}}.bytes(), ServerPort), want: IgnoreBadOptions},
 		{name: "length byte missing", frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname}}.bytes(), ServerPort), want: IgnoreBadOptions},
-		{name: "short output buffer", frame: withType(Discover), outLen: MaxReplyLen - 1, want: IgnoreShortBuffer},
-		{name: "no address", cfg: &unconfigured, frame: withType(Discover), want: IgnoreNotConfigured},
+		{name: "short output buffer", frame: withType(TypeDiscover), outLen: MaxReplyLen - 1, want: IgnoreShortBuffer},
+		{name: "no address", cfg: &unconfigured, frame: withType(TypeDiscover), want: IgnoreNotConfigured},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,7 +282,7 @@ func TestParameterRequestOrder(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req := clientMessage{options: opts(
-				opt(OptionMessageType, byte(Discover)),
+				opt(OptionMessageType, byte(TypeDiscover)),
 				opt(OptionParameterList, tc.params...))}
 			d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 			if !slices.Equal(d.codes, tc.want) {
@@ -305,7 +305,7 @@ func TestBroadcastFlag(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req := clientMessage{flags: tc.flags, options: opts(opt(OptionMessageType, byte(Discover)))}
+			req := clientMessage{flags: tc.flags, options: opts(opt(OptionMessageType, byte(TypeDiscover)))}
 			d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 			if d.frame.Dst != tc.wantIP || d.frame.DstMAC != tc.wantMAC {
 				t.Errorf("got %v at %v, want %v at %v", d.frame.Dst, d.frame.DstMAC, tc.wantIP, tc.wantMAC)
@@ -342,7 +342,7 @@ func TestClasslessRoutes(t *testing.T) {
 			if tc.router != "" {
 				cfg.Router = netip.MustParseAddr(tc.router)
 			}
-			req := clientMessage{options: opts(opt(OptionMessageType, byte(Request)))}
+			req := clientMessage{options: opts(opt(OptionMessageType, byte(TypeRequest)))}
 			d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 			got, ok := d.opt[OptionClasslessRoutes]
 			if tc.want == "" {
@@ -380,7 +380,7 @@ func TestOmittedOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
 			tc.modify(&cfg)
-			req := clientMessage{options: opts(opt(OptionMessageType, byte(Discover)))}
+			req := clientMessage{options: opts(opt(OptionMessageType, byte(TypeDiscover)))}
 			d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 			if got, ok := d.opt[tc.absent]; ok {
 				t.Errorf("got option %v = %x, want it absent", tc.absent, got)
@@ -400,7 +400,7 @@ func TestMinimalReplyPadding(t *testing.T) {
 		PrefixLen: 16,
 		Router:    netip.MustParseAddr("169.254.2.2"),
 	}
-	req := clientMessage{options: opts(opt(OptionMessageType, byte(Discover)))}
+	req := clientMessage{options: opts(opt(OptionMessageType, byte(TypeDiscover)))}
 	d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 	// 53 (3) + 1 (6) + 3 (6) + 51 (6) + 54 (6) + end = 28 bytes: padded.
 	if got := len(d.area); got != MinOptionsLen {
@@ -421,7 +421,7 @@ func TestCrowdedOptions(t *testing.T) {
 		cfg.Search = append(cfg.Search, strings.Repeat(string(rune('a'+i%26)), 20)+".example.org")
 	}
 	req := clientMessage{options: opts(
-		opt(OptionMessageType, byte(Discover)),
+		opt(OptionMessageType, byte(TypeDiscover)),
 		opt(OptionParameterList, 119, 12, 1, 3, 6, 121))}
 	d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 	if got := len(d.msg.Bytes()); got > 576-header.IPv4MinLen-header.UDPLen {
@@ -447,7 +447,7 @@ func TestTooLongOptionsSkipped(t *testing.T) {
 	cfg := testConfig()
 	cfg.Hostname = strings.Repeat("h", 255)
 	cfg.FQDN = strings.Repeat("f", 60) + "." + strings.Repeat("g", 60) + ".example"
-	req := clientMessage{options: opts(opt(OptionMessageType, byte(Discover)))}
+	req := clientMessage{options: opts(opt(OptionMessageType, byte(TypeDiscover)))}
 	d := reply(t, &cfg, udpFrame(req.bytes(), ServerPort))
 	if _, ok := d.opt[OptionHostname]; !ok {
 		t.Errorf("got no host name, want it (it comes first)")
@@ -466,7 +466,7 @@ func TestReplyAllocs(t *testing.T) {
 	cfg := testConfig()
 	cfg.Router = netip.MustParseAddr("10.0.0.1")
 	frame := udpFrame(clientMessage{options: opts(
-		opt(OptionMessageType, byte(Discover)),
+		opt(OptionMessageType, byte(TypeDiscover)),
 		opt(OptionParameterList, 1, 3, 6, 119, 121))}.bytes(), ServerPort)
 	f, _ := header.Decode(frame)
 	out := make([]byte, MaxReplyLen)
@@ -522,6 +522,26 @@ func TestOptionsIterator(t *testing.T) {
 			}
 			if !slices.Equal(codes, tc.wantCodes) || it.Truncated() != tc.wantTruncated {
 				t.Errorf("got %v truncated %v, want %v truncated %v", codes, it.Truncated(), tc.wantCodes, tc.wantTruncated)
+			}
+		})
+	}
+}
+
+func TestMessageTypeString(t *testing.T) {
+	tests := []struct {
+		t    MessageType
+		want string
+	}{
+		{t: TypeDiscover, want: "DISCOVER"},
+		{t: TypeAck, want: "ACK"},
+		{t: TypeInform, want: "INFORM"},
+		{t: 0, want: "unknown"},
+		{t: 9, want: "unknown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := tc.t.String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

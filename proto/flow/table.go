@@ -127,8 +127,8 @@ type Table struct {
 
 // New returns a table for capacity flows (DefaultCapacity when capacity is
 // zero or negative) with a fresh random hash secret. Everything it will
-// ever use is allocated here: about 80 bytes per slot for entries and 16
-// for the hash index. It fails with ErrCapacity above MaxCapacity, or when
+// ever use is allocated here: 72 bytes per slot for entries and 16 to 32
+// for the hash index (about 3 MiB at the default capacity). It fails with ErrCapacity above MaxCapacity, or when
 // the kernel's random generator does.
 func New(capacity int) (*Table, error) {
 	if capacity <= 0 {

@@ -109,19 +109,19 @@ func FuzzTranslate(f *testing.F) {
 				t.Fatalf("Outbound(%v) = loopback %v outside the loopback and DNS rules", x, host)
 			}
 			back, rok := c.Reverse(p, host, port)
-			var want netip.Addr
+			want, wantOK := netip.Addr{}, true
 			switch {
 			case isDNS(p, port) && f.dnsFwd.IsValid() && f.dnsHost.IsValid() && host == f.dnsHost:
 				want = f.dnsFwd
 			case host != x:
 				want = x
 			case x == f.guest:
-				want, _ = c.Inbound(x)
+				want, wantOK = c.Inbound(x)
 			default:
 				want = x
 			}
-			if !rok || back != want {
-				t.Fatalf("Reverse(Outbound(%v) = %v) = %v %v, want %v", x, host, back, rok, want)
+			if rok != wantOK || back != want {
+				t.Fatalf("Reverse(Outbound(%v) = %v) = %v %v, want %v %v", x, host, back, rok, want, wantOK)
 			}
 		}
 		for _, fn := range []struct {

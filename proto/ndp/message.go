@@ -101,9 +101,6 @@ const (
 	routerLifetime = 0xffff
 	// hopLimit is the only hop limit ND messages may carry (RFC 4861).
 	hopLimit = 255
-	// maxRDNSS is the most addresses an RDNSS option's length field can
-	// describe: (255 - 1) / 2.
-	maxRDNSS = 127
 )
 
 // scanOptions walks ND options and reports whether they are well formed

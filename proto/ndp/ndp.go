@@ -220,12 +220,14 @@ func layout(cfg *Config) raLayout {
 		l.mtu = true
 		l.length += mtuLen
 	}
+	// The room left in a 1280-byte packet holds at most 75 nameservers,
+	// below the 127 that the RDNSS length field can describe.
 	room := maxPacket - header.IPv6Len - l.length
 	for _, a := range cfg.DNS {
 		if !nameserver(a) {
 			continue
 		}
-		if l.dns == maxRDNSS || rdnssFixed+(l.dns+1)*addrLen > room {
+		if rdnssFixed+(l.dns+1)*addrLen > room {
 			break
 		}
 		l.dns++

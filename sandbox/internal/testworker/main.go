@@ -569,6 +569,10 @@ func (s *stress) procNet() error {
 }
 
 func (s *stress) random() error {
+	// Local time, as a logger prints it.
+	if len(time.Now().String()) == 0 {
+		return errors.New("empty time")
+	}
 	var b [16]byte
 	if _, err := unix.Getrandom(b[:], 0); err != nil {
 		return fmt.Errorf("getrandom: %w", err)
