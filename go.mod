@@ -12,3 +12,5 @@ require (
 	golang.org/x/sys v0.50.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
+
+require github.com/syndtr/gocapability v0.0.0-20200815063812-42c35b437635

@@ -86,4 +86,13 @@
 // worker confines itself in a C constructor while it still has one thread
 // (unshare of a user namespace requires that). A seccomp filter, in
 // contrast, reaches every thread through TSYNC.
+//
+// The capability calls are made with golang.org/x/sys/unix directly rather
+// than through github.com/syndtr/gocapability, for three defects that
+// matter here: its Apply skips the bounding set without a word when
+// CAP_SETPCAP is not effective, it loses errors of the ambient loop, and
+// its Load reads the bounding and ambient sets of the process's main
+// thread, not of the calling one. The integration tests use that library
+// for what it does well: an independent reading of every worker thread's
+// sets from outside.
 package sandbox

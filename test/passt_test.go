@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 
 	"passt-go/test/nstest"
@@ -228,6 +229,27 @@ func checkConfined(t *testing.T, worker, monitor int) {
 		for k, v := range want {
 			if f[k] != v {
 				t.Errorf("%s: got %s %s, want %s", task, k, f[k], v)
+			}
+		}
+	}
+	// A second, independent reading of every thread's sets through the
+	// gocapability library (capget on the thread, /proc for the bounding
+	// and ambient sets).
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(filepath.Base(filepath.Dir(task)))
+		if err != nil {
+			continue
+		}
+		caps, err := capability.NewPid2(tid)
+		if err != nil {
+			continue
+		}
+		if err := caps.Load(); err != nil {
+			continue // the thread ended meanwhile
+		}
+		for _, which := range []capability.CapType{capability.EFFECTIVE, capability.PERMITTED, capability.INHERITABLE, capability.BOUNDING, capability.AMBIENT} {
+			if !caps.Empty(which) {
+				t.Errorf("thread %d: %v set not empty: %v", tid, which, caps)
 			}
 		}
 	}
