@@ -173,7 +173,7 @@ func TestGuestIPv6(t *testing.T) {
 	if len(gw) < 3 {
 		t.Fatalf("no IPv6 default route: %q", route)
 	}
-	nstest.Ping(t, guest, gw[2]+"%eth0", 2)   // our link-local: the router
+	nstest.Ping(t, guest, gw[2]+"%eth0", 2)      // our link-local: the router
 	nstest.Ping(t, guest, nstest.RemoteAddr6, 2) // the gateway: host loopback
 	nstest.Ping(t, guest, nstest.FarAddr6, 2)    // remote
 }
