@@ -175,6 +175,9 @@ func (m *monitor) setup(opts *conf.Options) error {
 	if err := m.openGuestSide(cfg); err != nil {
 		return err
 	}
+	if err := m.openListeners(cfg); err != nil {
+		return err
+	}
 
 	// Everything that needs a path or a privilege is open: become the
 	// unprivileged user before the worker exists.
@@ -545,18 +548,4 @@ func dialSyslog() (io.Writer, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), "syslog"), nil
-}
-
-// refuseMissing refuses configurations that ask for translation this
-// version does not do yet, rather than accept and ignore them.
-func refuseMissing(cfg *conf.Config) error {
-	for _, f := range []struct {
-		opt string
-		fw  conf.Forward
-	}{{"-t", cfg.Forward.TCP}, {"-u", cfg.Forward.UDP}, {"-T", cfg.Forward.TCPNs}, {"-U", cfg.Forward.UDPNs}} {
-		if f.fw.Table != nil && len(f.fw.Table.Rules) > 0 {
-			return fmt.Errorf("%s %s: not supported yet (port forwarding needs TCP and UDP translation)", f.opt, strings.Join(f.fw.Specs, ","))
-		}
-	}
-	return nil
 }

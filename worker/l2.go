@@ -180,6 +180,12 @@ func (s *l2) dispatch(frame []byte, f *header.Frame) (drop, bool) {
 		case header.ProtocolICMP:
 			return s.echo(frame, f)
 		}
+		if f.Proto == header.ProtocolTCP {
+			return s.w.tcp.fromGuest(frame, f)
+		}
+		if f.Proto == header.ProtocolUDP && !f.Dst.IsMulticast() && f.Dst != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			return s.w.udp.fromGuest(frame, f)
+		}
 	case header.EtherTypeIPv6:
 		switch f.Proto {
 		case header.ProtocolICMPv6:
@@ -202,6 +208,12 @@ func (s *l2) dispatch(frame []byte, f *header.Frame) (drop, bool) {
 				}
 				return s.answer(n, func() { s.dhcp6Ignored[why]++ })
 			}
+		}
+		if f.Proto == header.ProtocolTCP {
+			return s.w.tcp.fromGuest(frame, f)
+		}
+		if f.Proto == header.ProtocolUDP && !f.Dst.IsMulticast() {
+			return s.w.udp.fromGuest(frame, f)
 		}
 	}
 	if f.Dst.IsMulticast() || f.DstMAC == header.BroadcastMAC || (f.Dst.Is4() && f.Dst == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {

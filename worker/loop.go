@@ -26,6 +26,14 @@ const (
 	kindTap
 	kindTick
 	kindICMP
+	// TCP: sockets of flows, listeners of -t rules, timers, spliced pairs.
+	kindTCPSock
+	kindTCPListen
+	kindTCPTimer
+	kindTCPSplice
+	// UDP: sockets of flows, bound sockets of -u rules.
+	kindUDPSock
+	kindUDPListen
 )
 
 // Tick is the period of the worker's housekeeping: flow expiry, periodic
@@ -62,7 +70,9 @@ type Worker struct {
 	out     [][]byte // outSlots slots of outSlotSize
 	outUsed int
 
-	l2 l2
+	l2  l2
+	tcp tcpGlue
+	udp udpGlue
 
 	// Counters: frames dropped by decode reason and by handling reason.
 	decodeDrops [header.NumDrops]uint64
@@ -101,8 +111,13 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	for i := range w.out {
 		w.out[i] = backing[i*outSlotSize : (i+1)*outSlotSize : (i+1)*outSlotSize]
 	}
+	var tcpListeners, udpListeners []handed
 	for _, h := range fds {
 		switch h.entry.Role {
+		case ipc.FDTCPListener:
+			tcpListeners = append(tcpListeners, h)
+		case ipc.FDUDPListener:
+			udpListeners = append(udpListeners, h)
 		case ipc.FDQemuListener:
 			w.listenFD = h.fd
 		case ipc.FDQemuConn:
@@ -163,6 +178,12 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	if err := w.l2.init(w); err != nil {
 		return nil, err
 	}
+	if err := w.tcp.init(w, tcpListeners); err != nil {
+		return nil, err
+	}
+	if err := w.udp.init(w, udpListeners); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -195,6 +216,10 @@ func (w *Worker) Handle(ev engine.Event) {
 		w.periodic(time.Now())
 	case kindICMP:
 		w.l2.icmpEvent(ev.Ref.Index, ev.Events)
+	case kindTCPSock, kindTCPListen, kindTCPTimer, kindTCPSplice:
+		w.tcp.event(ev)
+	case kindUDPSock, kindUDPListen:
+		w.udp.event(ev)
 	}
 }
 
@@ -413,6 +438,8 @@ func (w *Worker) flush() {
 // periodic runs once per Tick.
 func (w *Worker) periodic(now time.Time) {
 	w.l2.periodic(now)
+	w.tcp.periodic(now)
+	w.udp.periodic(now)
 	if w.cfg.Log.Debug && now.Sub(w.lastStats) >= 10*time.Second {
 		w.sendStats()
 	}
@@ -439,6 +466,8 @@ func (w *Worker) sendStats() {
 		add("drop_"+dropNames[i], v)
 	}
 	w.l2.counters(add)
+	w.tcp.counters(add)
+	w.udp.counters(add)
 	if len(c) == 0 {
 		return
 	}
