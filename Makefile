@@ -46,6 +46,12 @@ bin/passt-monitor bin/passt-worker bin/qrap: FORCE deps
 	@mkdir -p bin
 	$(GOBUILD) -o $@ ./cmd/$(notdir $@)
 
+# tapbridge attaches a namespace's tap device to passt's socket: the demo
+# and the benchmarks use it.
+bin/tapbridge: FORCE deps
+	@mkdir -p bin
+	$(GOBUILD) -o $@ ./test/cmd/tapbridge
+
 bin/passt bin/pasta bin/passt4netns: bin/passt-monitor
 	ln -sf passt-monitor $@
 
@@ -100,7 +106,7 @@ fuzz: deps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-demo: test-deps all
+demo: test-deps all bin/tapbridge
 	./doc/demo.sh
 
 install: all
