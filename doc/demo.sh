@@ -27,7 +27,12 @@ pids=()
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
-XX
+inns() {
+	local ns=$1 name; shift
+	name=${ns#demo-}; name=${name%-*}
+	printf '[%s] $ %s\n' "$name" "$*"
+	ip netns exec "$ns" "$@"
+}
 
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
