@@ -21,6 +21,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/passt-go
 MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.libexecDir=$(LIBEXECDIR)
@@ -109,18 +110,29 @@ bench: deps
 demo: test-deps all bin/tapbridge
 	./doc/demo.sh
 
+# pasta and passt4netns are hard links, not symbolic ones: AppArmor
+# resolves symbolic links, so a profile for pasta would never apply.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 bin/passt-monitor $(DESTDIR)$(BINDIR)/passt
-	ln -sf passt $(DESTDIR)$(BINDIR)/pasta
-	ln -sf passt $(DESTDIR)$(BINDIR)/passt4netns
+	ln -f $(DESTDIR)$(BINDIR)/passt $(DESTDIR)$(BINDIR)/pasta
+	ln -f $(DESTDIR)$(BINDIR)/passt $(DESTDIR)$(BINDIR)/passt4netns
 	install -m 0755 bin/qrap $(DESTDIR)$(BINDIR)/qrap
 	install -m 0755 bin/passt-worker $(DESTDIR)$(LIBEXECDIR)/passt-worker
+	install -m 0644 doc/passt.1 doc/qrap.1 $(DESTDIR)$(MANDIR)/man1/
+	ln -sf passt.1 $(DESTDIR)$(MANDIR)/man1/pasta.1
+	install -m 0644 doc/passt-worker.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/bin/passt|$(BINDIR)/passt|' contrib/systemd/passt@.service > $(DESTDIR)$(UNITDIR)/passt@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/passt@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/passt $(DESTDIR)$(BINDIR)/pasta \
 		$(DESTDIR)$(BINDIR)/passt4netns $(DESTDIR)$(BINDIR)/qrap \
-		$(DESTDIR)$(LIBEXECDIR)/passt-worker
+		$(DESTDIR)$(LIBEXECDIR)/passt-worker \
+		$(DESTDIR)$(MANDIR)/man1/passt.1 $(DESTDIR)$(MANDIR)/man1/pasta.1 \
+		$(DESTDIR)$(MANDIR)/man1/qrap.1 $(DESTDIR)$(MANDIR)/man8/passt-worker.8 \
+		$(DESTDIR)$(UNITDIR)/passt@.service
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
