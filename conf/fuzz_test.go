@@ -37,6 +37,9 @@ func FuzzParse(f *testing.F) {
 		{true, "--no-tcp\x00-t\x00none\x00--no-copy-routes"},
 		{true, "--netns-only\x00--host-lo-to-ns-lo\x00-99"},
 		{false, "--d\x00-x\x00--no-dhcp-\x00-a"},
+		// Found by fuzzing: a command that is not UTF-8 must be refused,
+		// not changed on its way through JSON.
+		{true, "\x93"},
 	}
 	for _, s := range seeds {
 		f.Add(s.pasta, s.args)

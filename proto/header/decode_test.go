@@ -387,6 +387,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(arpFrame(ARPReply))
 	f.Add(cat(buildFrame(guest4, gw4, ProtocolUDP, udpDgram("")), make([]byte, 14)))
 	f.Add(make([]byte, 14))
+	// Found by fuzzing: ARP with a loopback sender must be dropped.
+	f.Add([]byte("000000000000\b\x06\x00\x01\b\x00\x06\x0400000000\x7f0000000000000"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		fr, d := Decode(frame)
 		if d >= NumDrops {

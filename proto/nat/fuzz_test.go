@@ -81,6 +81,9 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(podman|5<<40|19<<48, uint8(6), []byte(nil), uint16(80), []byte(nil))
 	f.Add(defaults|18<<40|23<<48, uint8(58), []byte(nil), uint16(0), []byte(nil))
 	f.Add(podman|uint64(20)<<40, uint8(17), []byte(nil), uint16(853), []byte{0, 0, 0, 0})
+	// Found by fuzzing.
+	f.Add(uint64(4398101536836), uint8(0x11), []byte("0"), uint16(44), []byte("0"))
+	f.Add(uint64(4398101536772), uint8(0x11), []byte("0"), uint16(53), []byte{0x7f, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, sel uint64, proto uint8, dstB []byte, port uint16, srcB []byte) {
 		c := fuzzConfig(sel)
 		if c.Validate() != nil {
