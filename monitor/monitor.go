@@ -125,6 +125,8 @@ type monitor struct {
 	sigs chan os.Signal
 
 	stderrDone chan struct{} // closed when the worker's stderr ends
+
+	broker *broker
 }
 
 // relayStderr logs what the worker writes to its standard error (start-up
@@ -496,8 +498,10 @@ func (m *monitor) handle(msg ipc.Message) {
 		}
 		m.log.Debugf("counters: %s", sb.String())
 	case ipc.BrokerRequest:
-		// No forwarding rule needs the broker yet: deny, typed.
-		m.conn.Send(ipc.Message{ID: msg.ID, Code: ipc.Denied, Body: ipc.BrokerReply{Op: b.Op, Reason: ipc.DenyOp}})
+		if m.broker == nil {
+			m.broker = &broker{m: m, allow: allowance(m.cfg)}
+		}
+		m.broker.serve(msg.ID, b)
 	default:
 		m.log.Warnf("unexpected %T from the worker", msg.Body)
 	}
@@ -548,4 +552,10 @@ func dialSyslog() (io.Writer, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), "syslog"), nil
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
