@@ -38,7 +38,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	for ns in "$guest" "$host" "$remote"; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "/etc/netns/$host" "$work"
+	rm -rf "/etc/netns/$host" "/etc/netns/$guest" "$work"
 }
 trap cleanup EXIT
 
@@ -91,9 +91,14 @@ for _ in $(seq 100); do [ -s "$work/tap.ready" ] && break; sleep 0.05; done
 inns "$guest" ip -br link show eth0
 
 say "The guest asks passt for an address (DHCP): it gets the host's own"
+# ip netns exec gives the guest this file as its /etc/resolv.conf, where
+# the DHCP client's script writes the servers it was told.
+mkdir -p "/etc/netns/$guest"
+: > "/etc/netns/$guest/resolv.conf"
 inns "$guest" busybox udhcpc -i eth0 -n -q -f -t 5 -T 1 -O mtu -O search -s /etc/udhcpc/default.script 2>&1 | sed 's/^/    /'
 inns "$guest" ip -br addr show eth0
 inns "$guest" ip route
+inns "$guest" cat /etc/resolv.conf
 
 say "IPv6: SLAAC from passt's router advertisement"
 for _ in $(seq 50); do
