@@ -33,7 +33,7 @@ STATICCHECK_VERSION := v0.8.2
 
 BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := iproute2 procps busybox-static udhcpc isc-dhcp-client dnsmasq-base \
-	tcpdump socat iperf3 util-linux
+	tcpdump socat iperf3 util-linux qemu-system-x86 linux-image-cloud-amd64
 CHECK_DEBS := reuse mandoc
 
 .PHONY: all deps test-deps check-deps test check fuzz bench demo install \

@@ -19,7 +19,7 @@ import (
 // Translated says which protocols the worker translates. Forwarding rules
 // for a protocol it does not translate yet are refused at start, never
 // accepted and ignored.
-var Translated = map[fwd.Proto]bool{fwd.TCP: false, fwd.UDP: false}
+var Translated = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 
 // refuseMissing refuses configurations that ask for translation this
 // version does not do yet.

@@ -45,6 +45,10 @@ const ReadyTimeout = 10 * time.Second
 
 // Run is the monitor's main: it returns the process exit status.
 func Run(argv0 string, args []string, version string) int {
+	// pasta: this process may be the one that holds the namespace.
+	if code, ok := pastaKeeper(); ok {
+		return code
+	}
 	mode := conf.ModeFromArgv0(argv0)
 	name := mode.String()
 	opts, warnings, err := conf.Parse(mode, args)
@@ -60,13 +64,8 @@ func Run(argv0 string, args []string, version string) int {
 		fmt.Fprintf(os.Stderr, "Try '%s --help' for more information.\n", filepath.Base(argv0))
 		return 1
 	}
-	if mode == conf.Pasta {
-		fmt.Fprintf(os.Stderr, "%s: pasta mode: not supported yet (run as passt)\n", name)
-		return 1
-	}
-
 	daemon, inheritedFD, inDaemon := InDaemon()
-	if !opts.Foreground && !inDaemon {
+	if !opts.Foreground && !inDaemon && !pastaSpawns(opts) {
 		code, err := Background(opts.FD)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -124,6 +123,8 @@ type monitor struct {
 	cmd  *exec.Cmd
 	sigs chan os.Signal
 
+	pasta *pastaState // pasta mode: the namespace (monitor/pasta.go)
+
 	stderrDone chan struct{} // closed when the worker's stderr ends
 
 	broker *broker
@@ -147,6 +148,7 @@ func (m *monitor) setup(opts *conf.Options) error {
 	if err != nil {
 		return err
 	}
+	m.pastaOptions(opts)
 	cfg, err := conf.Resolve(opts, info)
 	if err != nil {
 		return err
@@ -236,8 +238,12 @@ func (m *monitor) openFiles(cfg *conf.Config) error {
 	return nil
 }
 
-// openGuestSide opens qemu's socket, or takes the --fd connection.
+// openGuestSide opens qemu's socket, or takes the --fd connection; in
+// pasta mode it makes or joins the namespace and opens its tap device.
 func (m *monitor) openGuestSide(cfg *conf.Config) error {
+	if cfg.Mode == conf.Pasta {
+		return m.openNamespace(cfg)
+	}
 	if cfg.FD >= 0 {
 		fd, err := unix.FcntlInt(uintptr(cfg.FD), unix.F_DUPFD_CLOEXEC, 3)
 		if err != nil {
@@ -435,13 +441,27 @@ func (m *monitor) serve() int {
 		m.cmd.Wait()
 		close(exited)
 	}()
+	// pasta: the command starts now; its end, or the end of a joined
+	// namespace, ends pasta.
+	pastaDone := m.pastaRun()
 
 	stopping := false
 	for {
 		select {
 		case s := <-sigs:
+			if m.pastaSignal(s) {
+				continue
+			}
 			if !stopping {
 				m.log.Infof("%v: stopping", s)
+				stopping = true
+				m.conn.Send(ipc.Message{Body: ipc.Shutdown{}})
+				time.AfterFunc(5*time.Second, func() { m.cmd.Process.Kill() })
+			}
+		case code := <-pastaDone:
+			pastaDone = nil
+			m.pasta.exit = code
+			if !stopping {
 				stopping = true
 				m.conn.Send(ipc.Message{Body: ipc.Shutdown{}})
 				time.AfterFunc(5*time.Second, func() { m.cmd.Process.Kill() })
@@ -468,11 +488,11 @@ func (m *monitor) serve() int {
 			ws, _ := m.cmd.ProcessState.Sys().(syscall.WaitStatus)
 			if ws.Exited() && ws.ExitStatus() == 0 {
 				m.log.Debugf("worker exited")
-				return 0
+				return m.exitCode(0)
 			}
 			if stopping && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 				m.log.Warnf("worker did not stop in time: killed")
-				return 0
+				return m.exitCode(0)
 			}
 			m.log.Errorf("%s", sandbox.DescribeExit(m.cmd.Process.Pid, ws))
 			return 1
@@ -523,6 +543,7 @@ func levelFromIPC(l ipc.Level) logging.Level {
 
 // cleanup removes what the monitor created.
 func (m *monitor) cleanup() {
+	m.pastaCleanup()
 	for _, fd := range m.handFDs {
 		unix.Close(fd)
 	}

@@ -181,6 +181,7 @@ func Allowlist(p Profile) []Rule {
 		{Syscall: "write", Who: "tap frames, IPC (fd 3), logging to stderr"},
 		{Syscall: "readv", Who: "qemu stream: length-prefixed frames"},
 		{Syscall: "writev", Who: "qemu stream: batches of frames"},
+		{Syscall: "ppoll", Who: "qemu stream writer: finishing a frame cut by a short write (TCP bursts fill the socket)"},
 		{Syscall: "close", Who: "closing flows' sockets and timers"},
 		{Syscall: "fcntl", Args: []Cmp{eq32(1, unix.F_GETFL)}, Who: "non-blocking mode of received fds"},
 		{Syscall: "fcntl", Args: []Cmp{eq32(1, unix.F_SETFL)}, Who: "non-blocking mode of received fds"},

@@ -42,10 +42,13 @@ const Tick = time.Second
 
 // Output batching: frames toward the guest are copied into slots and sent
 // in one write (qemu) or one write each (tap) at the end of each batch of
-// events, or earlier when the slots run out.
+// events, or earlier when the slots run out. TCP queues its frames without
+// a copy, as a header and a payload in its own buffers (queueParts), so
+// the writers take up to outFrames frames of two parts each.
 const (
 	outSlots    = 64
 	outSlotSize = tap.MaxFrame + 1
+	outFrames   = 320
 )
 
 // Worker is the state of the event loop. Everything is allocated in
@@ -69,6 +72,10 @@ type Worker struct {
 
 	out     [][]byte // outSlots slots of outSlotSize
 	outUsed int
+	// outBlocked: the guest side refused frames (its socket or device is
+	// full); EPOLLOUT is watched on it and TCP waits for writable.
+	outBlocked bool
+	pcapBuf    []byte // a frame given in parts, joined for the capture
 
 	l2  l2
 	tcp tcpGlue
@@ -144,7 +151,7 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 		if w.tr, err = tap.NewTapReader(w.tapFD, 64); err != nil {
 			return nil, err
 		}
-		if w.tw, err = tap.NewTapWriter(w.tapFD, outSlots, 1); err != nil {
+		if w.tw, err = tap.NewTapWriter(w.tapFD, outFrames, 2); err != nil {
 			return nil, err
 		}
 		if err := loop.Add(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN); err != nil {
@@ -157,7 +164,7 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 		if w.sr, err = tap.NewStreamReader(-1, tap.DefaultStreamBuffer); err != nil {
 			return nil, err
 		}
-		if w.sw, err = tap.NewStreamWriter(-1, outSlots, 1); err != nil {
+		if w.sw, err = tap.NewStreamWriter(-1, outFrames, 2); err != nil {
 			return nil, err
 		}
 		if w.listenFD >= 0 {
@@ -223,8 +230,12 @@ func (w *Worker) Handle(ev engine.Event) {
 	}
 }
 
-// BatchDone flushes what the batch queued for the guest.
-func (w *Worker) BatchDone() { w.flush() }
+// BatchDone does TCP's deferred work (ACKs, window updates, data for
+// the guest) and flushes what the batch queued for the guest.
+func (w *Worker) BatchDone() {
+	w.tcp.flush()
+	w.flush()
+}
 
 func (w *Worker) stop(status int) {
 	w.exit = status
@@ -292,6 +303,7 @@ func (w *Worker) serveConn(fd int) {
 	w.sr.Reset(fd)
 	w.sw.Reset(fd)
 	w.outUsed = 0
+	w.outBlocked = false
 	w.logf(ipc.LevelInfo, "client connected")
 	w.l2.guestConnected()
 }
@@ -308,6 +320,9 @@ func (w *Worker) closeConn(why string) {
 	w.sr.Reset(-1)
 	w.sw.Reset(-1)
 	w.outUsed = 0
+	w.outBlocked = false
+	// The guest's TCP state went with it.
+	w.tcp.guestGone()
 	w.logf(ipc.LevelInfo, "client %s", why)
 	if w.cfg.OneOff || w.listenFD < 0 {
 		w.stop(ExitOK)
@@ -315,6 +330,9 @@ func (w *Worker) closeConn(why string) {
 }
 
 func (w *Worker) qemuEvent(events uint32) {
+	if events&unix.EPOLLOUT != 0 {
+		w.outWritable()
+	}
 	if events&unix.EPOLLIN != 0 {
 		for {
 			n, err := w.sr.Fill()
@@ -325,6 +343,8 @@ func (w *Worker) qemuEvent(events uint32) {
 				}
 				w.fromGuest(frame)
 			}
+			// The frames are valid until the next Fill.
+			w.tcp.inputDone()
 			var oos *tap.OutOfSyncError
 			switch {
 			case errors.As(err, &oos):
@@ -351,6 +371,12 @@ func (w *Worker) qemuEvent(events uint32) {
 }
 
 func (w *Worker) tapEvent(events uint32) {
+	if events&unix.EPOLLOUT != 0 {
+		w.outWritable()
+	}
+	if events&unix.EPOLLIN == 0 {
+		return
+	}
 	for {
 		n, err := w.tr.Fill()
 		for {
@@ -360,6 +386,8 @@ func (w *Worker) tapEvent(events uint32) {
 			}
 			w.fromGuest(frame)
 		}
+		// The frames are valid until the next Fill.
+		w.tcp.inputDone()
 		if err != nil {
 			w.logf(ipc.LevelError, "tap device: %v", err)
 			w.stop(ExitRuntime)
@@ -395,7 +423,7 @@ func (w *Worker) toGuest(frame []byte) {
 		w.drops[dropNoGuest]++
 		return
 	}
-	if w.outUsed == len(w.out) {
+	if w.outUsed == len(w.out) || w.outFull() {
 		w.flush()
 	}
 	slot := w.out[w.outUsed][:len(frame)]
@@ -416,9 +444,69 @@ func (w *Worker) toGuest(frame []byte) {
 	}
 }
 
-// flush sends the queued frames.
+// queueParts queues a frame made of hdr and payload without copying them;
+// both must stay untouched until the next flush. It returns the frame's
+// position in the batch, and false when there is no guest or no room.
+func (w *Worker) queueParts(hdr, payload []byte) (int, bool) {
+	if w.connFD < 0 && w.tw == nil {
+		w.drops[dropNoGuest]++
+		return 0, false
+	}
+	pos := w.outLen()
+	var queued bool
+	if w.sw != nil {
+		queued = w.sw.Queue(hdr, payload)
+	} else {
+		queued = w.tw.Queue(hdr, payload)
+	}
+	if !queued {
+		return 0, false
+	}
+	if w.pcap != nil {
+		if w.pcapBuf == nil {
+			w.pcapBuf = make([]byte, outSlotSize)
+		}
+		n := copy(w.pcapBuf, hdr)
+		n += copy(w.pcapBuf[n:], payload)
+		w.pcap.WriteFrame(w.pcapBuf[:n], time.Now())
+	}
+	return pos, true
+}
+
+// outLen is the number of frames queued for the guest.
+func (w *Worker) outLen() int {
+	if w.sw != nil {
+		return w.sw.Len()
+	}
+	if w.tw != nil {
+		return w.tw.Len()
+	}
+	return 0
+}
+
+// outRoom is how many more frames the batch takes before a flush.
+func (w *Worker) outRoom() int {
+	if w.connFD < 0 && w.tw == nil {
+		return 0
+	}
+	return outFrames - w.outLen()
+}
+
+// outFull reports whether the guest-side writer takes no more frames.
+func (w *Worker) outFull() bool {
+	if w.sw != nil {
+		return w.sw.Full()
+	}
+	return w.tw != nil && w.tw.Full()
+}
+
+// flush sends the queued frames. Frames the guest side did not take are
+// reported to TCP, which sends its own again once the side is writable;
+// until then EPOLLOUT is watched on it.
 func (w *Worker) flush() {
-	if w.outUsed == 0 {
+	queued := w.outLen()
+	if queued == 0 {
+		w.outUsed = 0
 		return
 	}
 	var sent int
@@ -430,9 +518,43 @@ func (w *Worker) flush() {
 	}
 	w.sentFrames += uint64(sent)
 	w.outUsed = 0
+	w.tcp.sent(sent)
 	if err != nil && w.sw != nil {
 		w.closeConn(fmt.Sprintf("write failed: %v", err))
+		return
 	}
+	if sent < queued {
+		w.outBlock()
+	}
+}
+
+// outBlock starts watching the guest side for room.
+func (w *Worker) outBlock() {
+	if w.outBlocked {
+		return
+	}
+	w.outBlocked = true
+	switch {
+	case w.connFD >= 0:
+		w.loop.Mod(w.connFD, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
+	case w.tw != nil:
+		w.loop.Mod(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN|unix.EPOLLOUT)
+	}
+}
+
+// outWritable ends a blocked period: the guest side has room again.
+func (w *Worker) outWritable() {
+	if !w.outBlocked {
+		return
+	}
+	w.outBlocked = false
+	switch {
+	case w.connFD >= 0:
+		w.loop.Mod(w.connFD, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP)
+	case w.tw != nil:
+		w.loop.Mod(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN)
+	}
+	w.tcp.writable()
 }
 
 // periodic runs once per Tick.

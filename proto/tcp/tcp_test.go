@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package tcp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"passt-go/fwd"
+	"passt-go/proto/flow"
+	"passt-go/proto/header"
+)
+
+const waitLong = 10 * time.Second
+
+// connectGuest opens a connection from g to the loopback server behind
+// the gateway and returns the server's side of it.
+func connectGuest(t *testing.T, e *env, g *guest, l net.Listener) net.Conn {
+	t.Helper()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	g.connect()
+	e.pump(waitLong, func() bool { return g.established || g.gotRst }, g)
+	if g.gotRst {
+		t.Fatal("connection refused")
+	}
+	g.finishHandshake()
+	e.h.InputDone()
+	var c net.Conn
+	select {
+	case c = <-accepted:
+	case <-time.After(waitLong):
+		t.Fatal("server did not accept")
+	}
+	if c == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Data both ways, byte-exact, and the close in both orders: the guest's
+// FIN reaches the server as end of file while the server still sends, and
+// the server's close reaches the guest as FIN after the rest of its data.
+func TestOutboundTransferAndHalfClose(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		v6       bool
+		noPeek   bool
+		size     int
+		mtu      int
+		guestMSS uint16
+	}{
+		{name: "ipv4", size: 3 << 20},
+		{name: "ipv6", v6: true, size: 3 << 20},
+		{name: "ipv4 without SO_PEEK_OFF", noPeek: true, size: 3 << 20},
+		{name: "ipv4 mtu 1500", size: 1 << 20, mtu: 1500, guestMSS: 1460},
+		{name: "ipv6 small", v6: true, size: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{noPeekOffset: tc.noPeek, mtu: tc.mtu})
+			l, port := listenLoopback(t, tc.v6)
+			g := newGuest(e, tc.v6, 40000, port)
+			if tc.guestMSS != 0 {
+				g.mss = tc.guestMSS
+			}
+			srv := connectGuest(t, e, g, l)
+
+			up := pattern(tc.size, 1)
+			down := pattern(tc.size, 2)
+			got := make(chan []byte, 1)
+			go func() {
+				b, _ := io.ReadAll(srv) // until the guest's FIN
+				got <- b
+				srv.Write(down)
+				srv.(*net.TCPConn).CloseWrite()
+			}()
+			sent := 0
+			e.pump(waitLong, func() bool {
+				sent += g.write(up[sent:])
+				return sent == len(up)
+			}, g)
+			g.fin()
+			var b []byte
+			select {
+			case b = <-got:
+			case <-time.After(waitLong):
+				t.Fatal("server did not see end of file")
+			}
+			if !bytes.Equal(b, up) {
+				t.Fatalf("server got %d bytes, want %d, equal=%v", len(b), len(up), bytes.Equal(b, up))
+			}
+			// Half-closed: the guest still receives.
+			e.pump(waitLong, func() bool { return g.gotFin }, g)
+			if !bytes.Equal(g.gotData, down) {
+				t.Fatalf("guest got %d bytes, want %d", len(g.gotData), len(down))
+			}
+			e.pump(waitLong, func() bool { return e.h.Len() == 0 }, g)
+			if n := e.flows.Len(); n != 0 {
+				t.Errorf("flows left: %d", n)
+			}
+			if c := e.h.Counters(); c.LostWrites != 0 || c.Drops[DropNoRoom] != 0 {
+				t.Errorf("guest data refused by the socket after it was sent: %+v", c)
+			}
+		})
+	}
+}
+
+// The server closes first; the guest gets FIN after the data, keeps
+// sending, and its data still arrives.
+func TestServerClosesFirst(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 40001, port)
+	srv := connectGuest(t, e, g, l)
+	down := pattern(100000, 3)
+	srv.Write(down)
+	srv.(*net.TCPConn).CloseWrite()
+	e.pump(waitLong, func() bool { return g.gotFin }, g)
+	if !bytes.Equal(g.gotData, down) {
+		t.Fatalf("guest got %d bytes, want %d", len(g.gotData), len(down))
+	}
+	up := pattern(200000, 4)
+	sent := 0
+	e.pump(waitLong, func() bool {
+		sent += g.write(up[sent:])
+		return sent == len(up)
+	}, g)
+	g.fin()
+	b, err := io.ReadAll(srv)
+	if err != nil || !bytes.Equal(b, up) {
+		t.Fatalf("server got %d bytes (%v), want %d", len(b), err, len(up))
+	}
+	e.pump(waitLong, func() bool { return e.h.Len() == 0 }, g)
+}
+
+// A connection to a port nothing listens on is refused: the guest gets an
+// RST that acknowledges its SYN.
+func TestConnectRefused(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		e := newEnv(t, envOptions{})
+		g := newGuest(e, v6, 40002, closedPort(t, v6))
+		g.connect()
+		e.pump(waitLong, func() bool { return g.gotRst }, g)
+		if e.h.Len() != 0 || e.flows.Len() != 0 {
+			t.Errorf("v6=%v: connection left after refusal", v6)
+		}
+		if e.h.Counters().ConnectFailed != 1 {
+			t.Errorf("v6=%v: ConnectFailed = %d, want 1", v6, e.h.Counters().ConnectFailed)
+		}
+	}
+}
+
+// An RST from the guest resets the host side; a reset from the host side
+// reaches the guest as RST.
+func TestResetBothWays(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+
+	g := newGuest(e, false, 40003, port)
+	srv := connectGuest(t, e, g, l)
+	g.send(header.TCPFlagRST, g.sndNxt, 0, nil, nil)
+	e.h.InputDone()
+	srv.SetReadDeadline(time.Now().Add(waitLong))
+	_, err := srv.Read(make([]byte, 1))
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read after guest RST: %v, want ECONNRESET", err)
+	}
+
+	g2 := newGuest(e, false, 40004, port)
+	srv2 := connectGuest(t, e, g2, l)
+	srv2.(*net.TCPConn).SetLinger(0)
+	srv2.Close()
+	e.pump(waitLong, func() bool { return g2.gotRst }, g2)
+	e.pump(waitLong, func() bool { return e.h.Len() == 0 }, g2)
+}
+
+// An RST outside the window is ignored.
+func TestResetOutOfWindow(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 40005, port)
+	connectGuest(t, e, g, l)
+	if d := g.send(header.TCPFlagRST, g.sndNxt+1<<30, 0, nil, nil); d != DropOutOfWindow {
+		t.Errorf("RST far outside the window: got %v, want %v", d, DropOutOfWindow)
+	}
+	if e.h.Len() != 1 {
+		t.Errorf("connection closed by an RST outside the window")
+	}
+}
+
+// Segments for no connection are answered as RFC 9293 3.10.7.1 says.
+func TestResetUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		fl          header.TCPFlags
+		seq, ack    uint32
+		data        int
+		wantNone    bool
+		wantSeq     uint32
+		wantAck     uint32
+		wantACKFlag bool
+	}{
+		{name: "ack", fl: header.TCPFlagACK, seq: 5, ack: 777, wantSeq: 777},
+		{name: "data without ack", fl: header.TCPFlagPSH, seq: 100, data: 10, wantAck: 110, wantACKFlag: true},
+		{name: "fin without ack", fl: header.TCPFlagFIN, seq: 100, wantAck: 101, wantACKFlag: true},
+		{name: "rst", fl: header.TCPFlagRST, seq: 5, wantNone: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			g := newGuest(e, false, 40006, 9)
+			if d := g.send(tc.fl, tc.seq, tc.ack, make([]byte, tc.data), nil); d != DropNoFlow {
+				t.Errorf("got %v, want %v", d, DropNoFlow)
+			}
+			e.out.Flush()
+			if tc.wantNone {
+				if len(e.out.frames) != 0 {
+					t.Errorf("RST answered")
+				}
+				return
+			}
+			if len(e.out.frames) != 1 {
+				t.Fatalf("got %d frames, want 1 RST", len(e.out.frames))
+			}
+			f, _ := header.Decode(e.out.frames[0])
+			seg, _ := header.ParseTCP(f.Transport(e.out.frames[0]))
+			if seg.Flags()&header.TCPFlagRST == 0 || seg.Seq() != tc.wantSeq ||
+				(seg.Flags()&header.TCPFlagACK != 0) != tc.wantACKFlag || (tc.wantACKFlag && seg.Ack() != tc.wantAck) {
+				t.Errorf("got %v seq %d ack %d, want RST seq %d ack %d (ACK flag %v)",
+					seg.Flags(), seg.Seq(), seg.Ack(), tc.wantSeq, tc.wantAck, tc.wantACKFlag)
+			}
+			if f.Src != gateway4 || f.Dst != guest4 || f.SrcPort != 9 || f.DstPort != 40006 {
+				t.Errorf("RST addressed %v:%d -> %v:%d", f.Src, f.SrcPort, f.Dst, f.DstPort)
+			}
+		})
+	}
+}
+
+// Frames the guest side drops are sent again from the socket once it is
+// writable, and frames the guest loses are sent again on its duplicate
+// ACKs: either way the stream arrives whole.
+func TestRetransmission(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 40007, port)
+	g.mss = 1000
+	srv := connectGuest(t, e, g, l)
+	down := pattern(400000, 5)
+	go srv.Write(down)
+
+	// Output refuses the middle of a batch.
+	e.out.refuse = 3
+	e.pump(waitLong, func() bool { return e.out.blocked }, g)
+	e.out.unblock()
+	// The guest loses frames.
+	g.dropNextData = 2
+	e.pump(waitLong, func() bool { return len(g.gotData) == len(down) }, g)
+	if !bytes.Equal(g.gotData, down) {
+		t.Fatal("stream differs after retransmissions")
+	}
+	c := e.h.Counters()
+	if c.Rewinds == 0 || c.FastRetransmits == 0 {
+		t.Errorf("counters: %+v, want rewinds and fast retransmits", c)
+	}
+}
+
+// A server that does not read fills its socket: the window closes, the
+// guest waits, and nothing it sent is refused; when the server reads, a
+// window update resumes the transfer.
+func TestBackPressure(t *testing.T) {
+	for _, mtu := range []int{0, 1500} {
+		e := newEnv(t, envOptions{mtu: mtu})
+		l, port := listenLoopback(t, false)
+		g := newGuest(e, false, 40008, port)
+		if mtu == 1500 {
+			g.mss = 1460
+		}
+		srv := connectGuest(t, e, g, l)
+		up := pattern(64<<20, 6)
+		sent := 0
+		e.pump(waitLong, func() bool {
+			sent += g.write(up[sent:])
+			return g.sndWnd == 0 && g.sndUna == g.sndNxt
+		}, g)
+		if sent == len(up) {
+			t.Fatalf("mtu %d: the whole transfer fit, no back-pressure seen", mtu)
+		}
+		done := make(chan []byte)
+		go func() {
+			b, _ := io.ReadAll(srv)
+			done <- b
+		}()
+		e.pump(waitLong, func() bool {
+			sent += g.write(up[sent:])
+			return sent == len(up)
+		}, g)
+		g.fin()
+		b := <-done
+		if !bytes.Equal(b, up) {
+			t.Fatalf("mtu %d: server got %d bytes, want %d", mtu, len(b), len(up))
+		}
+		c := e.h.Counters()
+		if c.LostWrites != 0 || c.ZeroWindows == 0 || c.WindowUpdates == 0 {
+			t.Errorf("mtu %d: counters %+v: want zero windows and updates, no refused writes", mtu, c)
+		}
+	}
+}
+
+// Inbound: a connection accepted on a listener becomes a SYN to the guest;
+// data flows both ways once the guest accepts.
+func TestInbound(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		table := &fwd.Table{Proto: fwd.TCP, Rules: []fwd.Rule{{First: 1, Last: 65535, ToFirst: 1}}}
+		e := newEnv(t, envOptions{fwd: table})
+		l, port := listenLoopback(t, v6)
+		if err := e.h.AddListener(listenerFD(t, l), 0, port); err != nil {
+			t.Fatal(err)
+		}
+
+		addr := l.Addr().String()
+		cli, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		cliPort := uint16(cli.LocalAddr().(*net.TCPAddr).Port)
+		remote := gateway4
+		if v6 {
+			remote = gateway6
+		}
+		g := newGuest(e, v6, port, cliPort)
+		g.remote = remote
+		e.pump(waitLong, func() bool { return g.gotSyn }, g)
+		g.accept()
+		e.h.InputDone()
+		msg := pattern(300000, 7)
+		go cli.Write(msg)
+		e.pump(waitLong, func() bool { return len(g.gotData) == len(msg) }, g)
+		if !bytes.Equal(g.gotData, msg) {
+			t.Fatalf("v6=%v: guest got different data", v6)
+		}
+		up := pattern(200000, 8)
+		sent := 0
+		e.pump(waitLong, func() bool {
+			sent += g.write(up[sent:])
+			return sent == len(up)
+		}, g)
+		b := make([]byte, len(up))
+		cli.SetReadDeadline(time.Now().Add(waitLong))
+		if _, err := io.ReadFull(cli, b); err != nil || !bytes.Equal(b, up) {
+			t.Fatalf("v6=%v: client got different data (%v)", v6, err)
+		}
+		if e.h.Counters().Accepted != 1 {
+			t.Errorf("Accepted = %d", e.h.Counters().Accepted)
+		}
+	}
+}
+
+// An inbound connection the guest refuses is reset for the client.
+func TestInboundRefusedByGuest(t *testing.T) {
+	table := &fwd.Table{Proto: fwd.TCP, Rules: []fwd.Rule{{First: 1, Last: 65535, ToFirst: 1}}}
+	e := newEnv(t, envOptions{fwd: table})
+	l, port := listenLoopback(t, false)
+	if err := e.h.AddListener(listenerFD(t, l), 0, port); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	g := newGuest(e, false, port, uint16(cli.LocalAddr().(*net.TCPAddr).Port))
+	e.pump(waitLong, func() bool { return g.gotSyn }, g)
+	g.send(header.TCPFlagRST|header.TCPFlagACK, 0, g.synAckSeq+1, nil, nil)
+	e.h.InputDone()
+	cli.SetReadDeadline(time.Now().Add(waitLong))
+	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("client read: %v, want ECONNRESET", err)
+	}
+}
+
+// When the flow table is full, a new connection gets an RST and the
+// existing ones carry on.
+func TestTableFull(t *testing.T) {
+	e := newEnv(t, envOptions{capacity: 2})
+	var logged int
+	e.h.cfg.Logf = func(string, ...any) { logged++ }
+	l, port := listenLoopback(t, false)
+	g1 := newGuest(e, false, 41001, port)
+	s1 := connectGuest(t, e, g1, l)
+	g2 := newGuest(e, false, 41002, port)
+	connectGuest(t, e, g2, l)
+	for i := range 3 {
+		g3 := newGuest(e, false, uint16(41003+i), port)
+		g3.connect()
+		e.pump(waitLong, func() bool { return g3.gotRst }, g3)
+	}
+	if c := e.h.Counters().Drops[DropTableFull]; c != 3 {
+		t.Errorf("table full drops: %d, want 3", c)
+	}
+	if logged != 1 {
+		t.Errorf("logged %d times, want once (rate limited)", logged)
+	}
+	msg := pattern(1000, 9)
+	s1.Write(msg)
+	e.pump(waitLong, func() bool { return len(g1.gotData) == len(msg) }, g1)
+}
+
+// ISNs are never zero, differ between connections, and differ between two
+// Handlers (two runs of the worker) for the same connection.
+func TestISN(t *testing.T) {
+	seen := map[uint32]bool{}
+	first := map[flow.Key]uint32{}
+	for run := range 2 {
+		e := newEnv(t, envOptions{})
+		now := flow.Now()
+		for i := range 1000 {
+			key := flow.Key{GuestAddr: guest4, GuestPort: uint16(10000 + i), RemoteAddr: gateway4, RemotePort: 80, Proto: header.ProtocolTCP}
+			c := e.h.take(0, -1, &key, now)
+			if c.isnToTap == 0 {
+				t.Fatal("ISN zero")
+			}
+			if seen[c.isnToTap] {
+				t.Fatalf("ISN %d repeated", c.isnToTap)
+			}
+			seen[c.isnToTap] = true
+			if run == 0 {
+				first[key] = c.isnToTap
+			} else if first[key] == c.isnToTap {
+				t.Fatalf("same ISN for %v across two handlers", key)
+			}
+			e.h.conns[0].fd = -1
+		}
+	}
+}
+
+var _ = netip.Addr{}

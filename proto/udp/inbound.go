@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package udp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/proto/engine"
+	"passt-go/proto/flow"
+	"passt-go/proto/header"
+)
+
+// AddListener takes over fd, a bound UDP socket of a forwarding rule (IPv4,
+// or IPv6 possibly dual-stack, bound with SO_REUSEADDR as the monitor
+// binds them): it asks for the destination address of each datagram
+// (IP_PKTINFO, IPV6_RECVPKTINFO) and registers the socket with the loop.
+// The Handler closes fd at Close, and at once when it fails here.
+func (h *Handler) AddListener(fd int, fw Forward) error {
+	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err == nil && domain != unix.AF_INET && domain != unix.AF_INET6 {
+		err = fmt.Errorf("socket family %d", domain)
+	}
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err == nil {
+		if domain == unix.AF_INET {
+			err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+		} else {
+			err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
+		}
+	}
+	if err == nil && (fw.Port == 0 || fw.ToPort == 0) {
+		err = errors.New("port 0")
+	}
+	index := uint32(len(h.listeners))
+	if err == nil {
+		err = h.loop.Add(fd, engine.Ref{Kind: h.listenKind, Index: index}, unix.EPOLLIN)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("UDP port %d: %w", fw.Port, err)
+	}
+	h.listeners = append(h.listeners, listener{fd: fd, v6: domain == unix.AF_INET6, Forward: fw})
+	return nil
+}
+
+// listenEvent reads the datagrams queued on a listening socket: each goes
+// to the guest on its flow, which the first datagram from a peer opens.
+func (h *Handler) listenEvent(li uint32) {
+	if li >= uint32(len(h.listeners)) || h.listeners[li].fd < 0 {
+		return
+	}
+	fd := h.listeners[li].fd
+	for round := 0; round < maxRounds; round++ {
+		h.prepareRecv(true)
+		n, e := recvmmsg(fd, h.rxMsgs[:], 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e == unix.EAGAIN {
+			break
+		}
+		if e != 0 {
+			h.c.Drops[DropRead]++
+			break
+		}
+		now := h.cfg.Now()
+		for i := 0; i < n; i++ {
+			if d := h.inbound(li, i, now); d != DropNone {
+				h.c.Drops[d]++
+			}
+		}
+		if n < Batch {
+			break
+		}
+	}
+}
+
+// inbound forwards datagram i of the last recvmmsg on listener li.
+func (h *Handler) inbound(li uint32, i int, now flow.Time) Drop {
+	m := &h.rxMsgs[i]
+	if m.hdr.Flags&unix.MSG_TRUNC != 0 {
+		return DropTooBig
+	}
+	peer, peerPort, ok := h.rxName[i].get()
+	if !ok || peerPort == 0 {
+		return DropPeer
+	}
+	l := &h.listeners[li]
+	key, d := h.inboundKey(l, peer, peerPort)
+	if d != DropNone {
+		return d
+	}
+	idx, found := h.flows.Lookup(key)
+	if found {
+		if st := &h.state[idx]; !st.live || st.peer != peer || st.peerPort != peerPort {
+			return DropPeer
+		}
+	} else {
+		local, _ := pktinfoDst(h.rxCtrl[i][:min(int(m.hdr.Controllen), pktinfoControlRoom)])
+		if idx, d = h.openInbound(li, key, local, peer, peerPort, now); d != DropNone {
+			return d
+		}
+	}
+	st := &h.state[idx]
+	frame, d := putDatagram(h.rxBuf[i], key.GuestAddr.Is4(), int(m.n), h.guestMAC(), h.cfg.OurMAC,
+		key.RemoteAddr, key.RemotePort, key.GuestAddr, key.GuestPort)
+	if d != DropNone {
+		return d
+	}
+	h.out.Send(frame)
+	h.c.ToGuest++
+	h.flows.Touch(idx, now)
+	h.note(idx, st, dirToGuest, 1)
+	return DropNone
+}
+
+// inboundKey names the flow of a datagram from peer:peerPort on listener
+// l, from the guest's side: the peer as the address mapping shows it, the
+// rule's target address and port, or the guest's address.
+func (h *Handler) inboundKey(l *listener, peer netip.Addr, peerPort uint16) (flow.Key, Drop) {
+	v4 := peer.Is4()
+	remote, ok := h.nat.Inbound(peer)
+	if !ok {
+		return flow.Key{}, DropRefused
+	}
+	guest := l.To
+	if !guest.IsValid() && h.cfg.GuestAddr != nil {
+		guest = h.cfg.GuestAddr(v4, peer.IsLinkLocalUnicast())
+	}
+	if !guest.IsValid() {
+		return flow.Key{}, DropNoGuestAddr
+	}
+	if !ofFamily(guest, v4) || !ofFamily(remote, v4) {
+		return flow.Key{}, DropFamily
+	}
+	return flow.Key{Proto: header.ProtocolUDP, GuestAddr: guest, GuestPort: l.ToPort, RemoteAddr: remote, RemotePort: peerPort}, DropNone
+}
+
+// openInbound creates the flow for key, opened by a datagram from
+// peer:peerPort to local on listener li. Its socket is bound to the same
+// address and port as the datagram's destination and connected to the
+// peer, so that replies leave from where the peer sent to and the peer's
+// next datagrams come to it. When the host refuses that socket (a
+// privileged port, for one), replies go out through the listening socket.
+func (h *Handler) openInbound(li uint32, key flow.Key, local, peer netip.Addr, peerPort uint16, now flow.Time) (uint32, Drop) {
+	if h.live >= h.max {
+		return 0, DropFlowLimit
+	}
+	idx, err := h.flows.Insert(key, flow.TypeUDP, now)
+	if err != nil {
+		if errors.Is(err, flow.ErrFull) {
+			return 0, DropTableFull
+		}
+		return 0, DropSocket
+	}
+	l := &h.listeners[li]
+	v4 := peer.Is4()
+	if local.IsValid() && local.Is4() != v4 {
+		local = netip.Addr{}
+	}
+	st := sock{fd: -1, listener: -1, peer: peer, peerPort: peerPort, live: true}
+	fd, d := h.socket(v4, local, l.Port, false, l.Ifname)
+	if d == DropNone {
+		d = h.connect(fd, idx, peer, peerPort)
+	}
+	if d == DropNone {
+		st.fd = int32(fd)
+	} else {
+		st.listener = int32(li)
+		h.c.Shared++
+	}
+	h.state[idx] = st
+	h.live++
+	h.c.Opened++
+	h.c.Inbound++
+	return idx, DropNone
+}

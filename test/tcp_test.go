@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/test/nstest"
+)
+
+// Addresses of the topology as the TCP tests use them.
+var (
+	tcpGateway4 = netip.MustParseAddr(nstest.RemoteAddr4) // Host's loopback, through passt
+	tcpGateway6 = netip.MustParseAddr(nstest.RemoteAddr6)
+	tcpFar4     = netip.MustParseAddr(nstest.FarAddr4) // Remote
+	tcpFar6     = netip.MustParseAddr(nstest.FarAddr6)
+	tcpHost4    = netip.MustParseAddr(nstest.HostAddr4)
+	tcpHost6    = netip.MustParseAddr(nstest.HostAddr6)
+)
+
+// tcpTimeout bounds every single transfer of these tests.
+const tcpTimeout = 60 * time.Second
+
+// startTCPGuest starts passt in Host with args and attaches the Guest,
+// which gets the host's addresses and default routes through the
+// gateways (no router advertisements, no DAD: usable at once).
+func startTCPGuest(t testing.TB, args ...string) *guestSetup {
+	t.Helper()
+	nstest.NeedRoot(t)
+	dir, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{Guest: true})
+	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_ra", "0")
+	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_dad", "0")
+	work := sharedDir(t)
+	sock := filepath.Join(work, "passt.socket")
+	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-d", "-s", sock}, args...)
+	p := nstest.Start(t, topo.Host, argv...)
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		if p.Exited() {
+			t.Fatalf("passt exited at start:\n%s", p.Output())
+		}
+		return strings.Contains(p.Output(), "socket bound at")
+	}, "passt to be ready")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("passt output:\n%s", p.Output())
+		}
+	})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
+		unix.Close(fd)
+		t.Fatal(err)
+	}
+	nstest.StartBridge(t, topo.Guest, fd, nstest.TapConfig{Name: "eth0"})
+	guest := topo.Guest
+	guest.AddAddr(t, "eth0", nstest.HostAddr4+"/24")
+	guest.AddAddr(t, "eth0", nstest.HostAddr6+"/64")
+	guest.AddRoute(t, "default", nstest.RemoteAddr4, "eth0")
+	guest.AddRoute(t, "default", nstest.RemoteAddr6, "eth0")
+	// passt learns the guest's MAC address from its first frame; until
+	// then frames to the guest go to the broadcast address, where a SYN
+	// is not taken.
+	nstest.Ping(t, guest, nstest.RemoteAddr4, 1)
+	return &guestSetup{topo: topo, passt: p, sock: sock, work: work}
+}
+
+// tcpListen opens a listener on addr inside ns.
+func tcpListen(t testing.TB, ns *nstest.NS, addr netip.AddrPort) *net.TCPListener {
+	t.Helper()
+	var l net.Listener
+	err := ns.Do(func() error {
+		var err error
+		l, err = net.Listen("tcp", addr.String())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listen on %v in %s: %v", addr, ns, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.(*net.TCPListener)
+}
+
+// tcpDial connects from inside ns to addr.
+func tcpDial(ns *nstest.NS, addr netip.AddrPort) (*net.TCPConn, error) {
+	var c net.Conn
+	err := ns.Do(func() error {
+		var err error
+		d := net.Dialer{Timeout: 10 * time.Second}
+		c, err = d.Dial("tcp", addr.String())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// tcpBlock is the unit of the streams these tests send: 64 KiB of a
+// pattern, the first 8 bytes of each block replaced by the block's number,
+// so that a lost, repeated or misplaced block shows.
+const tcpBlock = 64 << 10
+
+var tcpBase = func() []byte {
+	b := make([]byte, tcpBlock)
+	for i := range b {
+		b[i] = byte(i*7) ^ byte(i>>8)
+	}
+	return b
+}()
+
+// tcpSend writes n bytes of the stream with the given seed.
+func tcpSend(w io.Writer, n int64, seed uint64) error {
+	buf := make([]byte, tcpBlock)
+	for off := int64(0); off < n; off += tcpBlock {
+		copy(buf, tcpBase)
+		binary.BigEndian.PutUint64(buf, uint64(off/tcpBlock)^seed)
+		l := min(int64(tcpBlock), n-off)
+		if _, err := w.Write(buf[:l]); err != nil {
+			return fmt.Errorf("write at %d: %w", off, err)
+		}
+	}
+	return nil
+}
+
+// tcpCheck reads the stream until end of file and checks it is exactly n
+// bytes of the stream with the given seed.
+func tcpCheck(r io.Reader, n int64, seed uint64) error {
+	want := make([]byte, tcpBlock)
+	got := make([]byte, tcpBlock)
+	var off int64
+	for {
+		l := int64(tcpBlock)
+		if off < n {
+			l = min(l, n-off)
+		} else {
+			l = 1
+		}
+		m, err := io.ReadFull(r, got[:l])
+		if off >= n {
+			if m == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("after %d bytes: %w", off, err)
+			}
+			return fmt.Errorf("more than %d bytes", n)
+		}
+		if err != nil {
+			return fmt.Errorf("read at %d of %d: %w", off, n, err)
+		}
+		copy(want, tcpBase)
+		binary.BigEndian.PutUint64(want, uint64(off/tcpBlock)^seed)
+		if !bytes.Equal(got[:l], want[:l]) {
+			return fmt.Errorf("data differs in the block at %d", off)
+		}
+		off += l
+	}
+}
+
+// tcpExchange runs one connection's transfer with both half-closes: the
+// sender (client when up, else server) sends n bytes and shuts its write
+// side; the receiver checks them and end of file, then answers with a
+// short trailer and closes, which the sender, still reading, checks.
+func tcpExchange(client, server *net.TCPConn, n int64, up bool, seed uint64) error {
+	deadline := time.Now().Add(tcpTimeout)
+	client.SetDeadline(deadline)
+	server.SetDeadline(deadline)
+	snd, rcv := server, client
+	if up {
+		snd, rcv = client, server
+	}
+	errc := make(chan error, 2)
+	go func() {
+		err := tcpSend(snd, n, seed)
+		if err == nil {
+			err = snd.CloseWrite()
+		}
+		if err == nil {
+			// Half-closed: the other side's trailer still arrives.
+			var b []byte
+			b, err = io.ReadAll(snd)
+			if err == nil && string(b) != fmt.Sprintf("got %d", n) {
+				err = fmt.Errorf("trailer %q, want %q", b, fmt.Sprintf("got %d", n))
+			}
+		}
+		errc <- err
+	}()
+	go func() {
+		err := tcpCheck(rcv, n, seed)
+		if err == nil {
+			_, err = fmt.Fprintf(rcv, "got %d", n)
+		}
+		if err == nil {
+			err = rcv.CloseWrite()
+		}
+		errc <- err
+	}()
+	return errors.Join(<-errc, <-errc)
+}
+
+// tcpPair connects from the Guest to dst, where l (in its namespace)
+// accepts, and returns both ends.
+func tcpPair(t testing.TB, guest *nstest.NS, l *net.TCPListener, dst netip.AddrPort) (client, server *net.TCPConn) {
+	t.Helper()
+	acc := make(chan *net.TCPConn, 1)
+	go func() {
+		l.SetDeadline(time.Now().Add(15 * time.Second))
+		c, err := l.AcceptTCP()
+		if err != nil {
+			acc <- nil
+			return
+		}
+		acc <- c
+	}()
+	c, err := tcpDial(guest, dst)
+	if err != nil {
+		t.Fatalf("connect to %v: %v", dst, err)
+	}
+	s := <-acc
+	if s == nil {
+		c.Close()
+		t.Fatalf("no connection accepted for %v", dst)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c, s
+}
+
+// Byte-exact transfers from the guest, small and 100 MiB, both ways, over
+// IPv4 and IPv6, to the gateway (a server on Host's loopback) and to a
+// remote server; each ends with both half-closes.
+func TestTCPTransfer(t *testing.T) {
+	g := startTCPGuest(t)
+	topo := g.topo
+	type target struct {
+		name string
+		ns   *nstest.NS
+		bind netip.Addr // where the server listens
+		dst  netip.Addr // what the guest connects to
+	}
+	targets := []target{
+		{"gateway4", topo.Host, netip.MustParseAddr("127.0.0.1"), tcpGateway4},
+		{"gateway6", topo.Host, netip.IPv6Loopback(), tcpGateway6},
+		{"remote4", topo.Remote, tcpFar4, tcpFar4},
+		{"remote6", topo.Remote, tcpFar6, tcpFar6},
+	}
+	for i, tg := range targets {
+		l := tcpListen(t, tg.ns, netip.AddrPortFrom(tg.bind, uint16(7000+i)))
+		for _, size := range []int64{1000, 100 << 20} {
+			for _, up := range []bool{true, false} {
+				dir := "down"
+				if up {
+					dir = "up"
+				}
+				name := fmt.Sprintf("%s/%d/%s", tg.name, size, dir)
+				t.Run(name, func(t *testing.T) {
+					c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tg.dst, uint16(7000+i)))
+					start := time.Now()
+					if err := tcpExchange(c, s, size, up, uint64(i)); err != nil {
+						t.Fatal(err)
+					}
+					if size > 1<<20 {
+						t.Logf("%d MiB in %v", size>>20, time.Since(start).Round(time.Millisecond))
+					}
+				})
+			}
+		}
+	}
+}
+
+// The server sees the guest's connection to the gateway coming from its
+// own loopback, and the guest sees the server's answer from the address
+// it connected to.
+func TestTCPGatewayIsHostLoopback(t *testing.T) {
+	g := startTCPGuest(t)
+	l := tcpListen(t, g.topo.Host, netip.MustParseAddrPort("127.0.0.1:7100"))
+	c, s := tcpPair(t, g.topo.Guest, l, netip.AddrPortFrom(tcpGateway4, 7100))
+	if got := s.RemoteAddr().(*net.TCPAddr).IP.String(); got != "127.0.0.1" {
+		t.Errorf("server sees the client at %s, want 127.0.0.1", got)
+	}
+	if got := c.RemoteAddr().(*net.TCPAddr).IP.String(); got != nstest.RemoteAddr4 {
+		t.Errorf("guest is connected to %s, want %s", got, nstest.RemoteAddr4)
+	}
+}
+
+// Inbound connections through -t: from Host's 127.0.0.1 and ::1 (which
+// the guest sees coming from the gateway), from Host's own addresses, and
+// from Remote; data both ways and both half-closes.
+func TestTCPInbound(t *testing.T) {
+	const port = 7200
+	g := startTCPGuest(t, "-t", strconv.Itoa(port))
+	topo := g.topo
+	l := tcpListen(t, topo.Guest, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
+	for i, tc := range []struct {
+		name     string
+		from     *nstest.NS
+		dst      netip.Addr
+		wantPeer netip.Addr // the client's address as the guest sees it
+	}{
+		{"host loopback v4", topo.Host, netip.MustParseAddr("127.0.0.1"), tcpGateway4},
+		{"host loopback v6", topo.Host, netip.IPv6Loopback(), tcpGateway6},
+		{"host address v4", topo.Host, tcpHost4, netip.Addr{}},
+		{"host address v6", topo.Host, tcpHost6, netip.Addr{}},
+		{"remote v4", topo.Remote, tcpHost4, tcpGateway4},
+		{"remote v6", topo.Remote, tcpHost6, tcpGateway6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := netip.AddrPortFrom(tc.dst, port)
+			acc := make(chan *net.TCPConn, 1)
+			go func() {
+				l.SetDeadline(time.Now().Add(15 * time.Second))
+				c, _ := l.AcceptTCP()
+				acc <- c
+			}()
+			c, err := tcpDial(tc.from, dst)
+			if err != nil {
+				t.Fatalf("connect to %v from %s: %v", dst, tc.from, err)
+			}
+			defer c.Close()
+			s := <-acc
+			if s == nil {
+				t.Fatal("the guest accepted nothing")
+			}
+			defer s.Close()
+			peer := s.RemoteAddr().(*net.TCPAddr).AddrPort()
+			if tc.wantPeer.IsValid() && peer.Addr().Unmap() != tc.wantPeer {
+				t.Errorf("guest sees the client at %v, want %v", peer.Addr(), tc.wantPeer)
+			}
+			if lp := c.LocalAddr().(*net.TCPAddr).Port; int(peer.Port()) != lp {
+				t.Errorf("guest sees client port %d, want %d (preserved)", peer.Port(), lp)
+			}
+			if err := tcpExchange(c, s, 3<<20, i%2 == 0, uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Resets both ways, and a refused connection.
+func TestTCPResets(t *testing.T) {
+	g := startTCPGuest(t)
+	topo := g.topo
+
+	t.Run("refused", func(t *testing.T) {
+		for _, dst := range []netip.AddrPort{
+			netip.AddrPortFrom(tcpGateway4, 7301), netip.AddrPortFrom(tcpGateway6, 7301),
+			netip.AddrPortFrom(tcpFar4, 7301),
+		} {
+			c, err := tcpDial(topo.Guest, dst)
+			if err == nil {
+				c.Close()
+				t.Fatalf("connect to %v succeeded, want ECONNREFUSED", dst)
+			}
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("connect to %v: %v, want ECONNREFUSED", dst, err)
+			}
+		}
+	})
+
+	l := tcpListen(t, topo.Host, netip.MustParseAddrPort("127.0.0.1:7302"))
+	t.Run("guest resets", func(t *testing.T) {
+		c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tcpGateway4, 7302))
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		s.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadFull(s, b); err != nil {
+			t.Fatal(err)
+		}
+		c.SetLinger(0)
+		c.Close()
+		_, err := s.Read(b)
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("server read after the guest's reset: %v, want ECONNRESET", err)
+		}
+	})
+	t.Run("host resets", func(t *testing.T) {
+		c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tcpGateway4, 7302))
+		s.SetLinger(0)
+		s.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("guest read after the server's reset: %v, want ECONNRESET", err)
+		}
+	})
+}
+
+// A thousand connections transfer at once, each 64 KiB up and echoed
+// back; every one arrives byte-exact.
+func TestTCPConcurrent(t *testing.T) {
+	const conns, size = 1000, 64 << 10
+	g := startTCPGuest(t)
+	l := tcpListen(t, g.topo.Host, netip.MustParseAddrPort("127.0.0.1:7400"))
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := l.AcceptTCP()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(tcpTimeout))
+				io.Copy(c, c)
+				c.CloseWrite()
+			}()
+		}
+	}()
+	// The guest's sockets, opened from a thread in its namespace.
+	clients := make([]*net.TCPConn, conns)
+	dst := netip.AddrPortFrom(tcpGateway4, 7400)
+	for i := range clients {
+		c, err := tcpDial(g.topo.Guest, dst)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		clients[i] = c
+		defer c.Close()
+	}
+	errs := make(chan error, conns)
+	for i, c := range clients {
+		go func() {
+			c.SetDeadline(time.Now().Add(tcpTimeout))
+			werr := make(chan error, 1)
+			go func() {
+				err := tcpSend(c, size, uint64(i))
+				if err == nil {
+					err = c.CloseWrite()
+				}
+				werr <- err
+			}()
+			err := tcpCheck(c, size, uint64(i))
+			errs <- errors.Join(err, <-werr)
+		}()
+	}
+	failed := 0
+	for range conns {
+		if err := <-errs; err != nil {
+			failed++
+			if failed <= 5 {
+				t.Error(err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d connections failed", failed, conns)
+	}
+	wg.Wait()
+}
+
+// iperf3Result is the part of iperf3's JSON output the benchmark reads.
+type iperf3Result struct {
+	Intervals []struct {
+		Sum struct {
+			BitsPerSecond float64 `json:"bits_per_second"`
+			Retransmits   int     `json:"retransmits"`
+			Seconds       float64 `json:"seconds"`
+		} `json:"sum"`
+	} `json:"intervals"`
+	End struct {
+		SumSent struct {
+			BitsPerSecond float64 `json:"bits_per_second"`
+			Retransmits   int     `json:"retransmits"`
+		} `json:"sum_sent"`
+		SumReceived struct {
+			BitsPerSecond float64 `json:"bits_per_second"`
+		} `json:"sum_received"`
+	} `json:"end"`
+	Error string `json:"error"`
+}
+
+// BenchmarkTCPIperf3 runs an unpaced iperf3 from the Guest to a server on
+// Host's loopback (through the gateway address) for PASST_GO_IPERF_TIME
+// seconds (default 30) with one-second intervals, and reports the median
+// and the slowest interval, and the retransmissions. PASST_GO_IPERF_ARGS
+// adds client options (-R for the other direction, -6 ...).
+func BenchmarkTCPIperf3(b *testing.B) {
+	nstest.NeedTool(b, "iperf3")
+	secs := 30
+	if v, err := strconv.Atoi(os.Getenv("PASST_GO_IPERF_TIME")); err == nil && v > 0 {
+		secs = v
+	}
+	g := startTCPGuest(b)
+	srv := nstest.Start(b, g.topo.Host, "iperf3", "-s", "-B", "127.0.0.1", "-p", "5201")
+	nstest.WaitFor(b, 10*time.Second, func() bool { return nstest.Listening(g.topo.Host, "tcp4", 5201) }, "iperf3 server")
+	defer srv.Stop(5 * time.Second)
+	args := []string{"iperf3", "-c", nstest.RemoteAddr4, "-p", "5201", "-t", strconv.Itoa(secs), "-i", "1", "-J"}
+	args = append(args, strings.Fields(os.Getenv("PASST_GO_IPERF_ARGS"))...)
+	b.ResetTimer()
+	for range b.N {
+		cmd := nstest.Command(g.topo.Guest, args...)
+		out, err := cmd.Output()
+		var res iperf3Result
+		if jerr := json.Unmarshal(out, &res); jerr != nil || res.Error != "" {
+			b.Fatalf("iperf3: %v %v %s\n%s", err, jerr, res.Error, out)
+		}
+		var rates []float64
+		for _, iv := range res.Intervals {
+			if iv.Sum.Seconds > 0.5 {
+				rates = append(rates, iv.Sum.BitsPerSecond/1e9)
+			}
+		}
+		if len(rates) == 0 {
+			b.Fatalf("no intervals:\n%s", out)
+		}
+		sorted := slices.Clone(rates)
+		slices.Sort(sorted)
+		median := sorted[len(sorted)/2]
+		slowest := sorted[0]
+		var lines []string
+		for i, r := range rates {
+			lines = append(lines, fmt.Sprintf("%2d-%2d s %6.2f Gbit/s, %d retr", i, i+1, r, res.Intervals[i].Sum.Retransmits))
+		}
+		// Printed, not logged: benchmark logs are cut to a few lines.
+		fmt.Printf("iperf3 %s\n%s\n", strings.Join(args[1:], " "), strings.Join(lines, "\n"))
+		fmt.Printf("median %.2f Gbit/s, slowest %.2f Gbit/s (%.0f%% of the median), sender %.2f Gbit/s, receiver %.2f Gbit/s, %d retransmits\n",
+			median, slowest, 100*slowest/median, res.End.SumSent.BitsPerSecond/1e9, res.End.SumReceived.BitsPerSecond/1e9, res.End.SumSent.Retransmits)
+		b.ReportMetric(median, "median-Gbit/s")
+		b.ReportMetric(slowest, "slowest-Gbit/s")
+		b.ReportMetric(float64(res.End.SumSent.Retransmits), "retransmits")
+		b.ReportMetric(math.Round(100*slowest/median), "slowest-%-of-median")
+	}
+	b.StopTimer()
+	g.passt.Stop(5 * time.Second)
+	fmt.Printf("passt counters:\n%s\n", tcpCounterLines(g.passt.Output()))
+	if os.Getenv("PASST_GO_IPERF_DEBUG") != "" {
+		fmt.Println(g.passt.Output())
+	}
+}
+
+// tcpCounterLines picks the TCP counters from passt's debug output.
+func tcpCounterLines(out string) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "tcp_") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}
