@@ -36,7 +36,7 @@ TEST_DEBS := iproute2 procps busybox-static udhcpc isc-dhcp-client dnsmasq-base 
 	tcpdump socat iperf3 util-linux qemu-system-x86 linux-image-cloud-amd64
 CHECK_DEBS := reuse mandoc
 
-.PHONY: all deps test-deps check-deps test check fuzz bench demo install \
+.PHONY: all deps test-deps check-deps test check fuzz bench bench-micro demo install \
 	uninstall clean
 
 all: bin/passt-monitor bin/passt-worker bin/qrap bin/passt bin/pasta bin/passt4netns
@@ -106,7 +106,14 @@ fuzz: deps
 		done; \
 	done
 
-bench: deps
+# bench runs the Go micro-benchmarks, then the side-by-side harness
+# (veth, Debian's pasta and passt, slirp4netns, ours: bench/README.md).
+# BENCHFLAGS=--quick gives a two-minute run.
+bench: deps all bin/tapbridge
+	$(GO) test -run '^$$' -bench . -benchmem ./proto/... ./worker/...
+	bench/run.sh $(BENCHFLAGS)
+
+bench-micro: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 demo: test-deps all bin/tapbridge
