@@ -7,7 +7,7 @@
 # make test       run the whole test suite (as root: namespaces, tap)
 # make check      gofmt, go vet, staticcheck, reuse lint, man page lint
 # make fuzz       a short run of every fuzz target
-# make bench      micro-benchmarks (go test -bench)
+# make bench      micro-benchmarks and the side-by-side harness (as root)
 # make demo       pasta-style demo: a namespace given its network
 # make install    PREFIX, DESTDIR, BINDIR, LIBEXECDIR, MANDIR
 

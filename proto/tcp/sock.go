@@ -331,9 +331,6 @@ func (h *Handler) sockWritable(idx uint32, c *conn) {
 		return
 	}
 	h.c.WindowUpdates++
-	if h.cfg.Logf != nil {
-		h.cfg.Logf("DEBUG window update %d -> %d", old, c.wndToTap)
-	}
 	h.sendFlags(idx, c, header.TCPFlagACK)
 	if c.has(fLost) {
 		c.flags &^= fLost
@@ -394,9 +391,6 @@ func (h *Handler) updateWindow(c *conn) {
 	}
 	if w == 0 && c.wndToTap != 0 {
 		h.c.ZeroWindows++
-		if h.cfg.Logf != nil {
-			h.cfg.Logf("DEBUG zero window sndbuf %d queued %d sndwnd %d", sndbuf, queued, h.info.Snd_wnd)
-		}
 	}
 	c.wndToTap = uint32(w)
 }
