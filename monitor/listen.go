@@ -21,20 +21,54 @@ import (
 // accepted and ignored.
 var Translated = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 
-// refuseMissing refuses configurations that ask for translation this
+// TranslatedNs says for which protocols -T and -U (namespace to host,
+// pasta) work: they need listeners inside the namespace and the spliced
+// loopback path.
+var TranslatedNs = map[fwd.Proto]bool{fwd.TCP: false, fwd.UDP: false}
+
+// AutoForwarding says whether "auto" specifications work: they need the
+// port re-scan of the other side.
+const AutoForwarding = false
+
+// Available reports whether a forwarding option (-t, -u, -T, -U) works in
+// this version, so that pasta's default of auto can fall back to none
+// where it does not.
+func Available(opt string, auto bool) bool {
+	if auto && !AutoForwarding {
+		return false
+	}
+	switch opt {
+	case "-t":
+		return Translated[fwd.TCP]
+	case "-u":
+		return Translated[fwd.UDP]
+	case "-T":
+		return TranslatedNs[fwd.TCP]
+	case "-U":
+		return TranslatedNs[fwd.UDP]
+	}
+	return false
+}
+
+// refuseMissing refuses configurations that ask for forwarding this
 // version does not do yet.
 func refuseMissing(cfg *conf.Config) error {
 	for _, f := range []struct {
-		opt   string
-		proto fwd.Proto
-		fw    conf.Forward
+		opt string
+		fw  conf.Forward
 	}{
-		{"-t", fwd.TCP, cfg.Forward.TCP}, {"-u", fwd.UDP, cfg.Forward.UDP},
-		{"-T", fwd.TCP, cfg.Forward.TCPNs}, {"-U", fwd.UDP, cfg.Forward.UDPNs},
+		{"-t", cfg.Forward.TCP}, {"-u", cfg.Forward.UDP},
+		{"-T", cfg.Forward.TCPNs}, {"-U", cfg.Forward.UDPNs},
 	} {
-		if f.fw.Table != nil && len(f.fw.Table.Rules) > 0 && !Translated[f.proto] {
-			return fmt.Errorf("%s %s: not supported yet (port forwarding needs %s translation)",
-				f.opt, strings.Join(f.fw.Specs, ","), protoName(f.proto))
+		if f.fw.Table == nil || len(f.fw.Table.Rules) == 0 {
+			continue
+		}
+		spec := strings.Join(f.fw.Specs, ",")
+		if !Available(f.opt, false) {
+			return fmt.Errorf("%s %s: not supported yet (this forwarding direction is not translated yet)", f.opt, spec)
+		}
+		if f.fw.Table.HasAuto() && !AutoForwarding {
+			return fmt.Errorf("%s %s: auto: not supported yet (ports are not re-scanned yet; give them explicitly)", f.opt, spec)
 		}
 	}
 	return nil

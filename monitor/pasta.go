@@ -64,9 +64,9 @@ func (m *monitor) pastaOptions(o *conf.Options) {
 		{"-t", &o.TCPPorts, fwd.TCP}, {"-u", &o.UDPPorts, fwd.UDP},
 		{"-T", &o.TCPNsPorts, fwd.TCP}, {"-U", &o.UDPNsPorts, fwd.UDP},
 	} {
-		if len(*d.specs) == 0 && !Translated[d.proto] {
+		if len(*d.specs) == 0 && !Available(d.opt, true) {
 			*d.specs = []string{"none"}
-			m.log.Debugf("%s: auto forwarding is not available yet (no %s translation): none", d.opt, protoName(d.proto))
+			m.log.Debugf("%s: auto forwarding is not available yet: none", d.opt)
 		}
 	}
 	if pastaSpawns(o) && !o.Debug && !o.Trace && m.log.Level() < logging.Warn {

@@ -234,6 +234,9 @@ func (s *l2) answer(n int, ignored func()) (drop, bool) {
 
 // echo passes an ICMP or ICMPv6 message to the ping socket translation.
 func (s *l2) echo(frame []byte, f *header.Frame) (drop, bool) {
+	if f.Dst.IsMulticast() {
+		return dropMulticast, true // MLD reports, multicast echo
+	}
 	if !s.icmpOn {
 		return dropDisabled, true
 	}
