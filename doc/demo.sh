@@ -5,16 +5,18 @@
 # A guided run of passt-go that never leaves this machine. It builds a small
 # network of namespaces:
 #
-#   remote  (192.0.2.1, 2001:db8:1::1; "far" 203.0.113.1, 2001:db8:2::1)
+#   remote  (192.0.2.1, 2001:db8:1::1; "far" 203.0.113.1, 2001:db8:2::1):
+#           a TCP and a UDP echo server and a DNS server
 #     | veth
-#   host    (192.0.2.2/24, 2001:db8:1::2/64): runs passt, as a user's machine would
+#   host    (192.0.2.2/24, 2001:db8:1::2/64): runs pasta and passt, as a
+#           user's machine would
 #
-#   guest   a namespace whose tap device is bridged to passt's socket, so
-#           its own kernel is passt's guest, as a qemu guest would be
-#
-# and shows the guest configure itself from passt (DHCP, SLAAC, DHCPv6 is
-# answered too) and reach the gateway (the host's own loopback, through
-# ICMP echo sockets) and the remote side. Run it as root: make demo.
+# First pasta gives a new namespace its network: the host's addresses and
+# routes, ping, TCP, UDP and DNS to the remote side, and the gateway address
+# reaching the host's own loopback. Then passt serves a guest: a namespace
+# whose tap device is bridged to passt's socket, so that its own kernel is
+# passt's guest, as a qemu guest would be; it configures itself by DHCP and
+# SLAAC. Run it as root: make demo.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +48,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "the demo builds network namespaces: run it as root (make demo)" >&2
 	exit 1
 fi
-for b in passt passt-worker tapbridge; do
+for b in passt pasta passt-worker tapbridge; do
 	[ -x "$bin/$b" ] || { echo "missing $bin/$b: run make demo" >&2; exit 1; }
 done
 
@@ -71,8 +73,45 @@ printf 'nameserver 192.0.2.1\nsearch example.test\n' > "/etc/netns/$host/resolv.
 inns "$host" ip -br addr show eth0
 inns "$host" ip route
 
-say "passt starts in the host namespace, and returns once it is ready"
-inns "$host" "$bin/passt" -s "$work/passt.socket" -P "$work/passt.pid" -l "$work/passt.log" --debug
+say "Servers: echo on the remote side, a web page on the host's loopback"
+ip netns exec "$remote" socat TCP-LISTEN:7,fork,reuseaddr EXEC:cat &
+pids+=($!)
+ip netns exec "$remote" socat UDP-RECVFROM:7,bind=203.0.113.1,fork,reuseaddr EXEC:cat &
+pids+=($!)
+ip netns exec "$remote" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+	--listen-address=192.0.2.1 --bind-interfaces --user=root \
+	--address=/www.example.test/203.0.113.1 --log-facility=/dev/null &
+pids+=($!)
+printf 'HTTP/1.0 200 OK\r\n\r\nhello from the host loopback\n' > "$work/page"
+ip netns exec "$host" socat TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr SYSTEM:"cat $work/page" &
+pids+=($!)
+for _ in $(seq 100); do
+	ip netns exec "$remote" ss -Hltn 'sport = :7' | grep -q . &&
+		ip netns exec "$host" ss -Hltn 'sport = :8080' | grep -q . && break
+	sleep 0.05
+done
+
+say "pasta gives a new namespace the host's network (--config-net)"
+cat > "$work/inside.sh" <<'EOS'
+set -e
+step() { printf '\n(in the namespace) $ %s\n' "$*"; "$@"; }
+step ip -br addr
+step ip route
+step busybox ping -c 2 192.0.2.1
+step busybox ping -6 -c 2 2001:db8:2::1
+printf '\n(in the namespace) $ echo ... | socat - TCP:203.0.113.1:7\n'
+echo "TCP through pasta, echoed by the remote side" | socat -t 2 - TCP:203.0.113.1:7
+printf '\n(in the namespace) $ echo ... | socat - UDP:203.0.113.1:7\n'
+echo "UDP through pasta, echoed by the remote side" | socat -t 2 - UDP:203.0.113.1:7
+step busybox nslookup -type=a www.example.test 192.0.2.1
+printf '\n(in the namespace) $ socat - TCP:192.0.2.1:8080   # the gateway: the host'"'"'s loopback\n'
+printf 'GET / HTTP/1.0\r\n\r\n' | socat -t 2 - TCP:192.0.2.1:8080
+EOS
+inns "$host" "$bin/pasta" --config-net -- sh "$work/inside.sh"
+echo "pasta exited with the command's status: $?"
+
+say "passt, for a virtual machine: it starts in the host namespace, and returns once ready"
+inns "$host" "$bin/passt" -s "$work/passt.socket" -P "$work/passt.pid" -l "$work/passt.log"
 pid=$(cat "$work/passt.pid"); pids+=("$pid")
 worker=$(cat "/proc/$pid/task/"*/children | tr ' ' '\n' | grep . | head -n1)
 echo "passt (the monitor) is pid $pid, its worker is pid $worker"

@@ -74,13 +74,6 @@ func refuseMissing(cfg *conf.Config) error {
 	return nil
 }
 
-func protoName(p fwd.Proto) string {
-	if p == fwd.UDP {
-		return "UDP"
-	}
-	return "TCP"
-}
-
 // openListeners opens the host-side sockets of the -t and -u rules and
 // queues them for the worker. Ports below 1024 work when the monitor may
 // bind them (root, CAP_NET_BIND_SERVICE, or a lowered
