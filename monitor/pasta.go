@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"passt-go/conf"
-	"passt-go/fwd"
 	"passt-go/ipc"
 	"passt-go/logging"
 	"passt-go/pasta"
@@ -47,11 +46,11 @@ func pastaSpawns(o *conf.Options) bool {
 }
 
 // pastaOptions adjusts pasta's defaults before the configuration is
-// resolved. Forwarding defaults to "auto" in all four directions, which
-// needs TCP and UDP translation: until a protocol is translated its
-// default is "none" (an explicit -t, -u, -T or -U is still refused by
-// refuseMissing). A spawned command owns the terminal, so pasta is quiet
-// unless asked for debugging.
+// resolved. Forwarding defaults to "auto" in all four directions: where
+// that is not available yet (see Available) the default is "none", and an
+// explicit specification is still refused by refuseMissing. A spawned
+// command owns the terminal, so pasta is quiet unless asked for
+// debugging.
 func (m *monitor) pastaOptions(o *conf.Options) {
 	if o.Mode != conf.Pasta {
 		return
@@ -59,10 +58,8 @@ func (m *monitor) pastaOptions(o *conf.Options) {
 	for _, d := range []struct {
 		opt   string
 		specs *[]string
-		proto fwd.Proto
 	}{
-		{"-t", &o.TCPPorts, fwd.TCP}, {"-u", &o.UDPPorts, fwd.UDP},
-		{"-T", &o.TCPNsPorts, fwd.TCP}, {"-U", &o.UDPNsPorts, fwd.UDP},
+		{"-t", &o.TCPPorts}, {"-u", &o.UDPPorts}, {"-T", &o.TCPNsPorts}, {"-U", &o.UDPNsPorts},
 	} {
 		if len(*d.specs) == 0 && !Available(d.opt, true) {
 			*d.specs = []string{"none"}

@@ -40,8 +40,10 @@
 // command's wait status (Done gives the shell's reading of it, 128 and the
 // signal's number for a signal) and exits, which ends every other process
 // of the namespace. SIGTERM and SIGHUP reach the command through the
-// keeper (Signal). If the monitor disappears after the start, the command
-// goes on without a network, as under upstream pasta. A joined namespace
-// is someone else's: WatchGone reports when its file goes away, so that
-// pasta can exit (unless --no-netns-quit).
+// keeper (Signal). When pasta fails (its worker died), Close ends the
+// keeper and the namespace with it; only if the monitor itself is killed
+// does the command go on without a network, as under upstream pasta.
+//
+// A joined namespace is someone else's: WatchGone reports when its file
+// goes away, so that pasta can exit (unless --no-netns-quit).
 package pasta

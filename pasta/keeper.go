@@ -105,7 +105,12 @@ func (k *keeper) prepare() (Link, int, error) {
 		return Link{}, -1, err
 	}
 	fd, name, err := tap.OpenTap(s.Ifname)
-	if err != nil {
+	switch {
+	case errors.Is(err, unix.EBUSY):
+		return Link{}, -1, fmt.Errorf("tap device %s: in use already (by another pasta?)", s.Ifname)
+	case errors.Is(err, unix.EINVAL) && s.Ifname != "":
+		return Link{}, -1, fmt.Errorf("%s: an interface of another kind has this name; choose the tap's name with -I", s.Ifname)
+	case err != nil:
 		return Link{}, -1, err
 	}
 	fail := func(err error) (Link, int, error) {

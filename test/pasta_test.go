@@ -458,3 +458,39 @@ func TestPastaErrors(t *testing.T) {
 		}
 	})
 }
+
+// A worker that dies ends pasta with an error, and the namespace with it:
+// the command does not go on without a network.
+func TestPastaWorkerDeath(t *testing.T) {
+	nstest.NeedRoot(t)
+	dir, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
+	started := filepath.Join(sharedDir(t), "started")
+	p := nstest.Start(t, topo.Host, pastaArgv(runAs{"root", -1}, dir, "--", "sh", "-c", "touch "+started+"; exec sleep 30")...)
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		_, err := os.Stat(started)
+		return err == nil
+	}, "the command to start")
+	mon := p.PID()
+	var command int
+	for _, k := range childrenOf(mon) {
+		for _, c := range childrenOf(k) {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", c)); filepath.Base(exe) == "sleep" {
+				command = c
+			}
+		}
+	}
+	if command == 0 {
+		t.Fatalf("no command process under pasta %d", mon)
+	}
+	syscall.Kill(workerOf(t, mon), syscall.SIGKILL)
+	err := p.Wait(10 * time.Second)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("pasta after its worker died: got %v, want exit status 1", err)
+	}
+	if !strings.Contains(p.Output(), "SIGKILL") {
+		t.Errorf("pasta's output does not name SIGKILL:\n%s", p.Output())
+	}
+	nstest.WaitFor(t, 5*time.Second, func() bool { return !running(command) }, "the command to end")
+}
