@@ -8,8 +8,9 @@
 //
 // TCP: a client sends one command line, then:
 //
-//	put N SEED\n  followed by N pattern bytes; the server answers
-//	              "ok HEX\n", the SHA-256 of what it read
+//	put N SEED\n  followed by N pattern bytes and a half-close (FIN) from
+//	              the client; the server answers "ok HEX\n", the SHA-256
+//	              of what it read, over the half-closed connection
 //	get N SEED\n  the server sends N pattern bytes and closes
 //	bye\n         the server stops (Serve returns ErrBye)
 //
@@ -132,6 +133,13 @@ func Put(c net.Conn, n int64, seed uint64, timeout time.Duration) error {
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("send: %w", err)
+	}
+	// Half-close: the client's end of the stream is done, and the
+	// server's answer must still come through.
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err != nil {
+			return fmt.Errorf("half-close: %w", err)
+		}
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
