@@ -72,8 +72,8 @@ type Worker struct {
 
 	out     [][]byte // outSlots slots of outSlotSize
 	outUsed int
-	// outBlocked: the guest side refused frames (its socket or device is
-	// full); EPOLLOUT is watched on it and TCP waits for writable.
+	// outBlocked: the qemu stream refused frames (its socket is full);
+	// EPOLLOUT is watched on it and TCP waits for writable.
 	outBlocked bool
 	pcapBuf    []byte // a frame given in parts, joined for the capture
 
@@ -371,12 +371,6 @@ func (w *Worker) qemuEvent(events uint32) {
 }
 
 func (w *Worker) tapEvent(events uint32) {
-	if events&unix.EPOLLOUT != 0 {
-		w.outWritable()
-	}
-	if events&unix.EPOLLIN == 0 {
-		return
-	}
 	for {
 		n, err := w.tr.Fill()
 		for {
@@ -501,8 +495,10 @@ func (w *Worker) outFull() bool {
 }
 
 // flush sends the queued frames. Frames the guest side did not take are
-// reported to TCP, which sends its own again once the side is writable;
-// until then EPOLLOUT is watched on it.
+// reported to TCP, which sends its own again: on the qemu stream once the
+// socket is writable (EPOLLOUT is watched until then), on a tap device at
+// the next batch (a tap reports EPOLLOUT always, and refuses frames for
+// other reasons than room).
 func (w *Worker) flush() {
 	queued := w.outLen()
 	if queued == 0 {
@@ -523,36 +519,28 @@ func (w *Worker) flush() {
 		w.closeConn(fmt.Sprintf("write failed: %v", err))
 		return
 	}
-	if sent < queued {
+	if sent < queued && w.sw != nil {
 		w.outBlock()
 	}
 }
 
-// outBlock starts watching the guest side for room.
+// outBlock starts watching the qemu stream for room.
 func (w *Worker) outBlock() {
-	if w.outBlocked {
+	if w.outBlocked || w.connFD < 0 {
 		return
 	}
 	w.outBlocked = true
-	switch {
-	case w.connFD >= 0:
-		w.loop.Mod(w.connFD, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
-	case w.tw != nil:
-		w.loop.Mod(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN|unix.EPOLLOUT)
-	}
+	w.loop.Mod(w.connFD, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
 }
 
-// outWritable ends a blocked period: the guest side has room again.
+// outWritable ends a blocked period: the qemu stream has room again.
 func (w *Worker) outWritable() {
 	if !w.outBlocked {
 		return
 	}
 	w.outBlocked = false
-	switch {
-	case w.connFD >= 0:
+	if w.connFD >= 0 {
 		w.loop.Mod(w.connFD, engine.Ref{Kind: kindQemuConn}, unix.EPOLLIN|unix.EPOLLRDHUP)
-	case w.tw != nil:
-		w.loop.Mod(w.tapFD, engine.Ref{Kind: kindTap}, unix.EPOLLIN)
 	}
 	w.tcp.writable()
 }

@@ -56,10 +56,10 @@ func (g *tcpGlue) init(w *Worker, listeners []handed) error {
 		Zone6:     uint32(c.IPv6.Ifindex),
 		Outbound4: c.IPv4.Outbound,
 		Outbound6: c.IPv6.Outbound,
-		Forward:   c.Forward.TCP.Table,
-		Logf: func(format string, args ...any) {
-			w.logf(ipc.LevelWarning, format, args...)
-		},
+	}
+	cfg.OutboundIf4, cfg.OutboundIf6 = c.IPv4.OutboundIf, c.IPv6.OutboundIf
+	cfg.Logf = func(format string, args ...any) {
+		w.logf(ipc.LevelWarning, format, args...)
 	}
 	h, err := tcp.New(cfg, w.l2.flows, w.loop, tcp.Kinds{Sock: kindTCPSock, Listen: kindTCPListen, Timer: kindTCPTimer}, (*tcpOut)(w))
 	if err != nil {
@@ -67,8 +67,15 @@ func (g *tcpGlue) init(w *Worker, listeners []handed) error {
 		return fmt.Errorf("TCP: %w", err)
 	}
 	g.h = h
+	table := c.Forward.TCP.Table
 	for i, l := range listeners {
-		if err := h.AddListener(l.fd, int(l.entry.Rule), l.entry.Port); err != nil {
+		if table == nil || int(l.entry.Rule) >= len(table.Rules) || !table.Rules[l.entry.Rule].Contains(l.entry.Port) {
+			closeHanded(listeners[i:])
+			return fmt.Errorf("TCP listener for port %d: no forwarding rule has it", l.entry.Port)
+		}
+		r := table.Rules[l.entry.Rule]
+		fw := tcp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port)}
+		if err := h.AddListener(l.fd, fw); err != nil {
 			closeHanded(listeners[i+1:])
 			return fmt.Errorf("TCP listener for port %d: %w", l.entry.Port, err)
 		}

@@ -159,6 +159,5 @@ func (c *conn) sndNxt() uint32 {
 
 // Sequence number comparisons modulo 2^32 (RFC 9293 section 3.4).
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
-func seqLE(a, b uint32) bool { return int32(a-b) <= 0 }
 func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }

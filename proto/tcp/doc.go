@@ -47,8 +47,8 @@
 // acknowledges it, so a retransmission re-reads the socket: two duplicate
 // ACKs, or a timeout, move seqToTap back to the last ACK and sending
 // starts again from there. A frame the guest side could not take (its
-// socket full: Output.Sent tells) is rewound the same way and sent when
-// the output is writable again. How much is in flight is bounded by the
+// socket full: the output reports it through Handler.Sent) is rewound the
+// same way and sent when the output is writable again. How much is in flight is bounded by the
 // guest's window; when it is full the socket's input stays queued in the
 // kernel (edge-triggered epoll, so queued data does not wake the loop) and
 // the guest's next ACK sends more. End of file, once all data is sent,

@@ -427,9 +427,14 @@ func (h *Handler) Writable() { h.runDue() }
 // runDue does the deferred work of the connections on the due list: data
 // to send (which carries the ACK), then an ACK with a fresh window where
 // one is still owed. While the guest side is blocked the list is kept.
+//
+// Only the connections on the list when it starts are served: one that
+// is scheduled again meanwhile (its frames were refused by the output)
+// waits for the next pass, so a pass always ends.
 func (h *Handler) runDue() {
+	n := len(h.due)
 	i := 0
-	for ; i < len(h.due); i++ {
+	for ; i < n; i++ {
 		if h.out.Blocked() {
 			break
 		}
@@ -470,10 +475,6 @@ func (h *Handler) runDue() {
 		}
 		h.checkClose(idx, c)
 	}
-	if i == len(h.due) {
-		h.due = h.due[:0]
-		return
-	}
-	n := copy(h.due, h.due[i:])
-	h.due = h.due[:n]
+	rest := copy(h.due, h.due[i:])
+	h.due = h.due[:rest]
 }

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"passt-go/fwd"
 	"passt-go/proto/engine"
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
@@ -61,10 +60,10 @@ type Config struct {
 	// Zone6 is the interface index for link-local IPv6 destinations.
 	Zone6 uint32
 	// Outbound4 and Outbound6, when valid, are bound as the source of
-	// outbound connections (-o).
-	Outbound4, Outbound6 netip.Addr
-	// Forward is the -t table whose listeners AddListener registers.
-	Forward *fwd.Table
+	// outbound connections (-o); OutboundIf4 and OutboundIf6, when set,
+	// bind them to that interface (--outbound-if4, --outbound-if6).
+	Outbound4, Outbound6     netip.Addr
+	OutboundIf4, OutboundIf6 string
 	// Now reads the clock; nil means flow.Now.
 	Now func() flow.Time
 	// Logf reports rare conditions (the flow table full); it is called at
@@ -135,11 +134,22 @@ type Counters struct {
 	Drops           [NumDrops]uint64
 }
 
+// Forward describes a listening socket of a -t rule: connections accepted
+// on it go to ToPort of the guest, at To when To is valid, else at the
+// guest's own address (Config.GuestAddr).
+type Forward struct {
+	Port   uint16 // the listening port, for log messages
+	To     netip.Addr
+	ToPort uint16
+}
+
 // listener is a listening socket of a -t rule.
 type listener struct {
-	fd   int
-	rule int
-	port uint16
+	fd int
+	Forward
+	// paused: accept failed for want of descriptors or memory; the
+	// listener is not watched until the next Periodic.
+	paused bool
 }
 
 // outFrame records a frame in the output batch, so that a frame the guest
@@ -219,7 +229,6 @@ type Handler struct {
 	sndbuf     int  // SO_SNDBUF to set, 0 to leave autotuning alone
 	rcvbuf     int  // SO_RCVBUF to set, 0 for the default
 
-	ctl  [hdrSlot]byte // scratch for RST replies to unknown segments
 	info unix.TCPInfo
 	mem  [memVars]uint32
 	sa   sockaddr
@@ -345,13 +354,13 @@ func (h *Handler) Len() int {
 	return n
 }
 
-// AddListener registers fd, a listening TCP socket for port of rule
-// number rule of Config.Forward, with the loop. The Handler owns fd from
+// AddListener registers fd, a listening TCP socket, with the loop;
+// connections accepted on it go where fw says. The Handler owns fd from
 // then on, even on error.
-func (h *Handler) AddListener(fd int, rule int, port uint16) error {
-	if h.cfg.Forward == nil || rule < 0 || rule >= len(h.cfg.Forward.Rules) || !h.cfg.Forward.Rules[rule].Contains(port) {
+func (h *Handler) AddListener(fd int, fw Forward) error {
+	if fw.ToPort == 0 {
 		unix.Close(fd)
-		return errors.New("tcp: listener for a port no rule forwards")
+		return errors.New("tcp: listener without a target port")
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
@@ -364,7 +373,7 @@ func (h *Handler) AddListener(fd int, rule int, port uint16) error {
 			return err
 		}
 	}
-	h.listeners = append(h.listeners, listener{fd: fd, rule: rule, port: port})
+	h.listeners = append(h.listeners, listener{fd: fd, Forward: fw})
 	return nil
 }
 

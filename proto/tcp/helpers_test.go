@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"passt-go/fwd"
 	"passt-go/proto/engine"
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
@@ -41,7 +40,10 @@ type fakeOut struct {
 	// refuse, when > 0, makes the next Flush of at least refuse frames
 	// deliver only the first refuse-1 and block.
 	refuse int
-	sent   int
+	// lossy makes every Flush deliver only the first half of the batch,
+	// without blocking, as a tap device that refuses frames does.
+	lossy bool
+	sent  int
 }
 
 func (o *fakeOut) Room() int {
@@ -61,6 +63,9 @@ func (o *fakeOut) Queue(hdr, payload []byte) (int, bool) {
 
 func (o *fakeOut) Flush() {
 	n := len(o.queued)
+	if o.lossy && n > 1 {
+		n = (n + 1) / 2
+	}
 	if o.refuse > 0 && n >= o.refuse {
 		n = min(n, o.refuse-1)
 		o.refuse = 0
@@ -93,14 +98,12 @@ type env struct {
 	h     *Handler
 	out   *fakeOut
 	flows *flow.Table
-	fwd   *fwd.Table
 }
 
 type envOptions struct {
 	capacity     int
 	noPeekOffset bool
 	mtu          int
-	fwd          *fwd.Table
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -124,14 +127,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 			}
 			return guest4
 		},
-		MTU: o.mtu, Forward: o.fwd, NoPeekOffset: o.noPeekOffset,
+		MTU: o.mtu, NoPeekOffset: o.noPeekOffset,
 	}
 	h, err := New(cfg, flows, loop, testKinds, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out.h = h
-	e := &env{t: t, loop: loop, h: h, out: out, flows: flows, fwd: o.fwd}
+	e := &env{t: t, loop: loop, h: h, out: out, flows: flows}
 	t.Cleanup(func() {
 		h.Close()
 		loop.Close()
@@ -492,4 +495,9 @@ func listenerFD(t testing.TB, l net.Listener) int {
 		t.Fatal(err)
 	}
 	return fd
+}
+
+// engineEvent is an event for the descriptor of kind and index.
+func engineEvent(kind engine.Kind, index uint32) engine.Event {
+	return engine.Event{Ref: engine.Ref{Kind: kind, Index: index}, Events: unix.EPOLLIN}
 }

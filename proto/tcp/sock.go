@@ -131,10 +131,14 @@ func (h *Handler) open(key *flow.Key, f *header.Frame, seg header.TCP, now flow.
 
 	h.setupSocket(fd)
 	setsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, int(c.mssToTap))
-	if src := h.cfg.Outbound4; domain == unix.AF_INET && src.IsValid() {
-		h.sa.set(src, 0, 0)
-		bind(fd, &h.sa)
-	} else if src := h.cfg.Outbound6; domain == unix.AF_INET6 && src.IsValid() {
+	src, ifname := h.cfg.Outbound4, h.cfg.OutboundIf4
+	if domain == unix.AF_INET6 {
+		src, ifname = h.cfg.Outbound6, h.cfg.OutboundIf6
+	}
+	if ifname != "" {
+		unix.BindToDevice(fd, ifname)
+	}
+	if src.IsValid() {
 		h.sa.set(src, 0, h.cfg.Zone6)
 		bind(fd, &h.sa)
 	}
@@ -185,23 +189,46 @@ func (h *Handler) acceptEvent(li uint32) {
 	l := &h.listeners[li]
 	for range acceptBatch {
 		fd, e := accept(l.fd, &h.sa)
-		if e != 0 {
-			return
+		switch e {
+		case 0:
+			h.inbound(l, fd)
+			continue
+		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
+		default:
+			// Out of descriptors (EMFILE) or memory: the
+			// connection stays queued, and a level-triggered
+			// listener would wake the loop at once, again and
+			// again. Stop watching it until the next Periodic.
+			if !l.paused && h.loop != nil {
+				l.paused = true
+				h.loop.Mod(l.fd, engine.Ref{Kind: h.kinds.Listen, Index: li}, 0)
+				h.logf(h.now(), "TCP: accept on port %d: %v; listener paused for a second", l.Port, e)
+			}
 		}
-		h.inbound(l, fd)
+		return
+	}
+}
+
+// resumeListeners watches paused listeners again.
+func (h *Handler) resumeListeners() {
+	for i := range h.listeners {
+		if l := &h.listeners[i]; l.paused && h.loop != nil {
+			l.paused = false
+			h.loop.Mod(l.fd, engine.Ref{Kind: h.kinds.Listen, Index: uint32(i)}, unix.EPOLLIN)
+		}
 	}
 }
 
 // inbound opens the guest side of a connection accepted on l: a SYN to the
-// guest, from the client's address as the address mapping shows it, to the
-// rule's target. A connection that cannot be forwarded is reset.
+// guest, from the client's address and port as the address mapping shows
+// them, to the listener's target. A connection that cannot be forwarded
+// is reset.
 func (h *Handler) inbound(l *listener, fd int) {
 	peer, pport, ok := h.sa.addrPort()
 	if !ok {
 		closeReset(fd)
 		return
 	}
-	rule := h.cfg.Forward.Rules[l.rule]
 	src, ok := h.nat.Inbound(peer)
 	if !ok {
 		closeReset(fd)
@@ -209,8 +236,8 @@ func (h *Handler) inbound(l *listener, fd int) {
 	}
 	v6 := addrIs6(src)
 	var dst netip.Addr
-	if rule.To.IsValid() {
-		dst = rule.To.Unmap()
+	if l.To.IsValid() {
+		dst = l.To.Unmap()
 	} else if h.cfg.GuestAddr != nil {
 		dst = h.cfg.GuestAddr(v6, src.IsLinkLocalUnicast())
 	}
@@ -218,7 +245,7 @@ func (h *Handler) inbound(l *listener, fd int) {
 		closeReset(fd)
 		return
 	}
-	key := flow.Key{GuestAddr: dst, GuestPort: rule.Target(l.port), RemoteAddr: src, RemotePort: pport, Proto: header.ProtocolTCP}
+	key := flow.Key{GuestAddr: dst, GuestPort: l.ToPort, RemoteAddr: src, RemotePort: pport, Proto: header.ProtocolTCP}
 	now := h.now()
 	idx, err := h.flows.Insert(key, flow.TypeTCP, now)
 	if err != nil {
@@ -258,12 +285,17 @@ func (h *Handler) tableFull(now flow.Time) {
 // triggered, so that data the guest has no window for does not wake the
 // loop again and again), output while connecting or while the socket's
 // send buffer is too full for a useful window.
+//
+// While output is wanted the registration is renewed even when unchanged:
+// the kernel then checks the socket at once and, finding it full, makes
+// sure to report the moment it drains (an edge-triggered registration
+// would otherwise miss a socket that filled up without a write failing).
 func (h *Handler) setEvents(idx uint32, c *conn) {
 	ev := uint32(unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET)
 	if c.state == StateConnecting || c.has(fSockFull|fLowWnd) {
 		ev |= unix.EPOLLOUT
 	}
-	if ev == c.events || h.loop == nil {
+	if (ev == c.events && ev&unix.EPOLLOUT == 0) || h.loop == nil {
 		return
 	}
 	c.events = ev
@@ -364,9 +396,10 @@ func (h *Handler) updateWindow(c *conn) {
 	} else {
 		sndbuf, _ = getsockoptInt(fd, solSocket, unix.SO_SNDBUF)
 		q, _ := outq(fd)
-		queued = q + q/int(c.mssFromTap)*skbOverhead
+		queued = q + q/int(max(c.mssToTap, 536))*skbOverhead
 	}
-	mss := int(c.mssFromTap)
+	// The guest's segments are at most its own MSS (its MTU) and ours.
+	mss := int(min(c.mssFromTap, max(c.mssToTap, 536)))
 	toBytes := func(mem int) int { return int(int64(mem) * int64(mss) / int64(mss+skbOverhead)) }
 	full := toBytes(sndbuf)
 	w := toBytes(max(sndbuf-queued, 0))

@@ -50,25 +50,6 @@ func discard(fd int, n int) (int, unix.Errno) {
 	return int(r), 0
 }
 
-// readDiscard removes n bytes from the head of fd's receive queue by
-// reading them into scratch, for kernels where MSG_TRUNC does not discard.
-func readDiscard(fd int, n int, scratch []byte) (int, unix.Errno) {
-	done := 0
-	for done < n {
-		l := min(n-done, len(scratch))
-		r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&scratch[0])), uintptr(l),
-			unix.MSG_DONTWAIT, 0, 0)
-		if e != 0 {
-			return done, e
-		}
-		if r == 0 {
-			break
-		}
-		done += int(r)
-	}
-	return done, 0
-}
-
 // getsockopt reads an option of any size into p.
 func getsockopt(fd, level, opt int, p unsafe.Pointer, size uint32) (uint32, unix.Errno) {
 	l := size
@@ -175,14 +156,6 @@ func accept(fd int, s *sockaddr) (int, unix.Errno) {
 		return -1, e
 	}
 	return int(r), 0
-}
-
-// localAddr stores fd's local address in s.
-func localAddr(fd int, s *sockaddr) unix.Errno {
-	s.len = unix.SizeofSockaddrAny
-	_, _, e := unix.Syscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&s.raw)),
-		uintptr(unsafe.Pointer(&s.len)))
-	return e
 }
 
 // closeReset closes fd so that the peer sees a reset: SO_LINGER with a

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"passt-go/fwd"
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
 )
@@ -278,6 +277,27 @@ func TestRetransmission(t *testing.T) {
 	}
 }
 
+// An output that refuses frames without ever blocking (a tap device)
+// makes no busy loop: refused frames wait for the next pass, and the
+// stream still arrives whole.
+func TestOutputRefusesWithoutBlocking(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 40009, port)
+	g.mss = 1000
+	srv := connectGuest(t, e, g, l)
+	e.out.lossy = true
+	down := pattern(300000, 12)
+	go srv.Write(down)
+	e.pump(waitLong, func() bool { return len(g.gotData) == len(down) }, g)
+	if !bytes.Equal(g.gotData, down) {
+		t.Fatal("stream differs")
+	}
+	if e.h.Counters().Rewinds == 0 {
+		t.Error("no frame was refused")
+	}
+}
+
 // A server that does not read fills its socket: the window closes, the
 // guest waits, and nothing it sent is refused; when the server reads, a
 // window update resumes the transfer.
@@ -324,10 +344,9 @@ func TestBackPressure(t *testing.T) {
 // data flows both ways once the guest accepts.
 func TestInbound(t *testing.T) {
 	for _, v6 := range []bool{false, true} {
-		table := &fwd.Table{Proto: fwd.TCP, Rules: []fwd.Rule{{First: 1, Last: 65535, ToFirst: 1}}}
-		e := newEnv(t, envOptions{fwd: table})
+		e := newEnv(t, envOptions{})
 		l, port := listenLoopback(t, v6)
-		if err := e.h.AddListener(listenerFD(t, l), 0, port); err != nil {
+		if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -372,10 +391,9 @@ func TestInbound(t *testing.T) {
 
 // An inbound connection the guest refuses is reset for the client.
 func TestInboundRefusedByGuest(t *testing.T) {
-	table := &fwd.Table{Proto: fwd.TCP, Rules: []fwd.Rule{{First: 1, Last: 65535, ToFirst: 1}}}
-	e := newEnv(t, envOptions{fwd: table})
+	e := newEnv(t, envOptions{})
 	l, port := listenLoopback(t, false)
-	if err := e.h.AddListener(listenerFD(t, l), 0, port); err != nil {
+	if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
 		t.Fatal(err)
 	}
 	cli, err := net.Dial("tcp4", l.Addr().String())
@@ -449,3 +467,203 @@ func TestISN(t *testing.T) {
 }
 
 var _ = netip.Addr{}
+
+// clock is a settable time source for timer tests.
+type clock struct{ t flow.Time }
+
+func (c *clock) now() flow.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// useClock makes e's Handler read a clock the test moves.
+func useClock(e *env) *clock {
+	c := &clock{t: flow.Now()}
+	e.h.now = c.now
+	return c
+}
+
+// runTimersFor moves the clock by d in steps of step, running timers and
+// delivering frames after each.
+func runTimersFor(e *env, c *clock, d, step time.Duration, guests ...*guest) {
+	for elapsed := time.Duration(0); elapsed < d; elapsed += step {
+		c.advance(step)
+		e.h.runTimers(c.t)
+		e.deliver(guests...)
+	}
+}
+
+// Data the guest never acknowledges is sent again when the retransmission
+// timer fires, with the timeout doubling; after too many tries both sides
+// are reset.
+func TestRetransmissionTimeout(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 44000, port)
+	srv := connectGuest(t, e, g, l)
+	clk := useClock(e)
+	msg := pattern(5000, 10)
+	g.dropNextData = 1000 // the guest hears nothing
+	srv.Write(msg)
+	e.pump(waitLong, func() bool { return e.h.Counters().BytesToGuest >= uint64(len(msg)) }, g)
+	runTimersFor(e, clk, 1500*time.Millisecond, 100*time.Millisecond, g)
+	if n := e.h.Counters().Timeouts; n != 1 {
+		t.Fatalf("timeouts after 1.5 s: %d, want 1", n)
+	}
+	// The guest hears again: the retransmission after the next timeout
+	// (2 s later) gets through.
+	g.dropNextData = 0
+	runTimersFor(e, clk, 2500*time.Millisecond, 100*time.Millisecond, g)
+	if !bytes.Equal(g.gotData, msg) {
+		t.Fatalf("guest got %d bytes, want %d", len(g.gotData), len(msg))
+	}
+	// Now it never answers again: seven tries, then resets.
+	g.dropNextData = 1 << 30
+	srv.Write(msg)
+	e.pump(waitLong, func() bool { return e.h.Counters().BytesToGuest >= uint64(4*len(msg)) }, g)
+	runTimersFor(e, clk, 10*time.Minute, time.Second, g)
+	if !g.gotRst || e.h.Len() != 0 {
+		t.Fatalf("after ten minutes without ACKs: RST %v, connections %d; want a reset (%+v)", g.gotRst, e.h.Len(), e.h.Counters())
+	}
+	srv.SetReadDeadline(time.Now().Add(waitLong))
+	if _, err := srv.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read: %v, want ECONNRESET", err)
+	}
+}
+
+// An inbound connection the guest never answers: the SYN is sent again,
+// and at last the client sees a reset.
+func TestInboundSynTimeout(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	clk := useClock(e)
+	l, port := listenLoopback(t, false)
+	if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	g := newGuest(e, false, port, uint16(cli.LocalAddr().(*net.TCPAddr).Port))
+	syns := 0
+	e.pump(waitLong, func() bool { return g.gotSyn }, g)
+	for range 200 {
+		if g.gotSyn {
+			syns++
+			g.gotSyn = false
+		}
+		clk.advance(time.Second)
+		e.h.runTimers(clk.t)
+		e.deliver(g)
+		if e.h.Len() == 0 {
+			break
+		}
+	}
+	if want := 1 + synLinear + synRetries; syns != want {
+		t.Errorf("SYNs sent: %d, want %d", syns, want)
+	}
+	if e.h.Len() != 0 {
+		t.Fatal("connection still open")
+	}
+	cli.SetReadDeadline(time.Now().Add(waitLong))
+	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("client read: %v, want ECONNRESET", err)
+	}
+}
+
+// A zero window from the guest is probed; when the guest opens it again
+// (its answer to a probe), sending resumes.
+func TestZeroWindowProbe(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 44001, port)
+	srv := connectGuest(t, e, g, l)
+	clk := useClock(e)
+	// The guest's window closes.
+	g.rcvWnd = 0
+	g.send(header.TCPFlagACK, g.sndNxt, g.rcvNxt, nil, nil)
+	e.h.InputDone()
+	msg := pattern(10000, 11)
+	srv.Write(msg)
+	framesBefore := g.frames
+	e.step(50 * time.Millisecond)
+	e.deliver(g)
+	if len(g.gotData) != 0 {
+		t.Fatal("data sent into a zero window")
+	}
+	runTimersFor(e, clk, 1500*time.Millisecond, 100*time.Millisecond, g)
+	if g.frames == framesBefore {
+		t.Fatal("no probe of the zero window")
+	}
+	g.rcvWnd = 1 << 20
+	g.send(header.TCPFlagACK, g.sndNxt, g.rcvNxt, nil, nil)
+	e.h.InputDone()
+	e.pump(waitLong, func() bool { return len(g.gotData) == len(msg) }, g)
+	if !bytes.Equal(g.gotData, msg) {
+		t.Fatal("data differs")
+	}
+}
+
+// Connections quiet on the guest side get keepalive probes; a guest
+// keepalive is answered and turns SO_KEEPALIVE on; connections idle for
+// the activity timeout are reset.
+func TestKeepalive(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, port := listenLoopback(t, false)
+	g := newGuest(e, false, 44002, port)
+	srv := connectGuest(t, e, g, l)
+	clk := useClock(e)
+	e.h.Periodic(clk.t)
+	before := g.frames
+	clk.advance(KeepaliveInterval)
+	e.h.Periodic(clk.t)
+	e.deliver(g)
+	if e.h.Counters().Keepalives != 1 || g.frames == before {
+		t.Errorf("no keepalive after %v without guest traffic", KeepaliveInterval)
+	}
+	// The guest's own keepalive: one below its next sequence number.
+	before = g.frames
+	g.send(header.TCPFlagACK, g.sndNxt-1, g.rcvNxt, nil, nil)
+	e.h.InputDone()
+	e.deliver(g)
+	if g.frames == before {
+		t.Error("guest keepalive not answered")
+	}
+	idx, _ := e.flows.Lookup(flowKey(g))
+	if v, _ := getsockoptInt(int(e.h.conns[idx].fd), solSocket, syscall.SO_KEEPALIVE); v != 1 {
+		t.Error("SO_KEEPALIVE not set after a guest keepalive")
+	}
+	for range int(ActivityTimeout/KeepaliveInterval) + 1 {
+		clk.advance(KeepaliveInterval)
+		e.h.Periodic(clk.t)
+		e.deliver(g)
+	}
+	if e.h.Len() != 0 || !g.gotRst {
+		t.Fatalf("after %v idle: %d connections, RST %v; want a reset", ActivityTimeout, e.h.Len(), g.gotRst)
+	}
+	srv.SetReadDeadline(time.Now().Add(waitLong))
+	if _, err := srv.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read: %v, want ECONNRESET", err)
+	}
+}
+
+// A listener whose accept fails for another reason than "nothing to
+// accept" stops being watched until the next Periodic.
+func TestListenerPause(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	// A socket that does not listen: accept fails with EINVAL.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.AddListener(fd, Forward{Port: 1, ToPort: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.h.Event(engineEvent(testKinds.Listen, 0))
+	if !e.h.listeners[0].paused {
+		t.Fatal("listener not paused after an accept error")
+	}
+	e.h.Periodic(flow.Now())
+	if e.h.listeners[0].paused {
+		t.Fatal("listener still paused after Periodic")
+	}
+}

@@ -248,10 +248,12 @@ func (h *Handler) sendSeq(idx uint32, c *conn, fl header.TCPFlags, seq uint32) {
 }
 
 // Periodic does the slow housekeeping; the worker calls it every second.
-// Every KeepaliveInterval, connections quiet on the guest side get a
+// Listeners paused for want of descriptors are watched again. Every
+// KeepaliveInterval, connections quiet on the guest side get a
 // keepalive probe, and connections idle for ActivityTimeout are reset.
 func (h *Handler) Periodic(now flow.Time) {
 	h.runDue()
+	h.resumeListeners()
 	if h.lastKA != 0 && now.Sub(h.lastKA) < KeepaliveInterval {
 		return
 	}
