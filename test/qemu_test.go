@@ -555,14 +555,16 @@ func TestQemuStream(t *testing.T) {
 
 // holderScript keeps a mount namespace with an empty /tmp of its own, in
 // which passt and qrap meet at /tmp/passt_1.socket whatever the real /tmp
-// holds. The test's binaries live under the real /tmp: their directory
-// ($1) is bound back in at the same path.
+// holds. The test's binaries ($1) and the guest image ($2) may live under
+// the real /tmp (a checkout in /tmp, for one): their directories are bound
+// back in at the same paths.
 const holderScript = `set -e
-exec 7<"$1"
+exec 7<"$1" 8<"$2"
 mount -t tmpfs -o mode=1777 passt-go-qrap /tmp
-mkdir -p "$1"
+mkdir -p "$1" "$2"
 mount --no-canonicalize --bind /proc/self/fd/7 "$1"
-exec 7<&-
+mount --no-canonicalize --bind /proc/self/fd/8 "$2"
+exec 7<&- 8<&-
 echo ready
 exec sleep 600
 `
@@ -578,7 +580,7 @@ func TestQemuQrap(t *testing.T) {
 
 	// ip netns exec gives the holder its own mount namespace, whose
 	// mounts do not reach the rest of the system.
-	holder := nstest.Start(t, s.topo.Host, "sh", "-c", holderScript, "sh", dir)
+	holder := nstest.Start(t, s.topo.Host, "sh", "-c", holderScript, "sh", dir, filepath.Dir(img.Kernel))
 	nstest.WaitFor(t, 10*time.Second, func() bool {
 		if holder.Exited() {
 			t.Fatalf("mount namespace holder exited:\n%s", holder.Output())
