@@ -33,8 +33,8 @@ STATICCHECK_VERSION := v0.8.2
 
 BUILD_DEBS := gcc pkg-config libseccomp-dev
 TEST_DEBS := iproute2 procps busybox-static udhcpc isc-dhcp-client dnsmasq-base \
-	tcpdump socat iperf3 util-linux qemu-system-x86 linux-image-cloud-amd64
-CHECK_DEBS := reuse mandoc
+	tcpdump socat iperf3 util-linux systemd qemu-system-x86 linux-image-cloud-amd64
+CHECK_DEBS := reuse mandoc apparmor
 
 .PHONY: all deps test-deps check-deps test check fuzz bench bench-micro demo install \
 	uninstall clean
@@ -93,6 +93,18 @@ check: check-deps
 	staticcheck ./...
 	reuse lint
 	@if ls doc/*.[18] >/dev/null 2>&1; then mandoc -Tlint -Wwarning doc/*.[18]; fi
+	@# The AppArmor profiles parse; the userns rule needs AppArmor 4.
+	@if command -v apparmor_parser >/dev/null; then \
+		d=$$(mktemp -d) && mkdir -p $$d/abstractions && \
+		cp contrib/apparmor/abstractions/passt contrib/apparmor/abstractions/pasta $$d/abstractions/ && \
+		if apparmor_parser --version | grep -q 'version [4-9]'; then \
+			cp contrib/apparmor/abstractions/passt-userns $$d/abstractions/; fi && \
+		apparmor_parser -Q -T -I $$d contrib/apparmor/usr.bin.passt 2>&1 | grep -v '^Cache read/write disabled' ; \
+		r1=$${PIPESTATUS[0]}; \
+		apparmor_parser -Q -T -I $$d contrib/apparmor/usr.bin.pasta 2>&1 | grep -v '^Cache read/write disabled' ; \
+		r2=$${PIPESTATUS[0]}; rm -rf $$d; \
+		[ $$r1 = 0 ] && [ $$r2 = 0 ] && echo "apparmor profiles: parsed"; \
+	fi
 
 # fuzz runs every fuzz target for FUZZTIME. go test accepts one -fuzz
 # pattern per package, so the targets are listed and run one by one.

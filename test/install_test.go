@@ -62,6 +62,8 @@ func TestMakeInstall(t *testing.T) {
 		t.Errorf("unit does not start /usr/bin/passt:\n%s", unit)
 	}
 
+	verifyUnit(t, string(unit), filepath.Join(bin, "passt"))
+
 	for _, tc := range []struct{ name, want string }{{"passt", "passt "}, {"pasta", "pasta "}, {"passt4netns", "pasta "}} {
 		out, err := exec.Command(filepath.Join(bin, tc.name), "--version").Output()
 		if err != nil || !strings.HasPrefix(string(out), tc.want) {
@@ -93,4 +95,21 @@ func TestMakeInstall(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// verifyUnit has systemd-analyze check the installed unit, with its
+// ExecStart pointed at the installed binary (verify wants it to exist):
+// no error, and no warning either.
+func verifyUnit(t *testing.T, unit, passt string) {
+	t.Helper()
+	nstest.NeedTool(t, "systemd-analyze")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "passt@test.service")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(unit, "/usr/bin/passt", passt)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("systemd-analyze", "verify", "--man=no", path).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) != 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
 }
