@@ -52,6 +52,7 @@
 //	7 Shutdown     both     empty; the status code says why                  0
 //	8 Stats        worker   count u16, count × (namelen u8, name, value u64) 0
 //	9 Log          worker   level u8, text (UTF-8, no control characters)    0
+//	10 Unlisten    monitor  role, family, side, 0 u8; port, rule u16         0
 //
 // A conversation: the monitor sends Hello, Config and one or more FDs
 // messages (More set on all but the last: SCM_MAX_FD allows MaxFDs per
@@ -59,6 +60,8 @@
 // descriptor against its entry (VerifyFD), sandboxes itself and sends
 // Ready. From then on the worker sends Log, Stats and BrokerRequest, and
 // the monitor answers each request with a BrokerReply of the same ID.
+// With auto forwarding the monitor also sends, at any time after Ready,
+// FDs messages with listeners to add, and Unlisten for those to close.
 // Either side may send Shutdown. Closing a Conn shows end of stream to the
 // peer.
 //

@@ -143,6 +143,14 @@ func fuzzMessage(kind uint8, id uint32, code uint8, a, b uint64, s string, blob 
 		m.Body = st
 	case KindLog:
 		m.Body = Log{Level: Level(1 + a%uint64(numLevels-1)), Text: CleanLogText(s)}
+	case KindUnlisten:
+		m.Body = Unlisten{
+			Role:   [...]FDRole{FDTCPListener, FDUDPListener}[a%2],
+			Family: [...]Family{0, IPv4, IPv6}[a>>8%3],
+			Side:   Side(a >> 16 % 3),
+			Port:   uint16(1 + b%65535),
+			Rule:   uint16(b >> 16),
+		}
 	}
 	return m
 }

@@ -84,6 +84,7 @@ const (
 	KindShutdown                      // both ways: stop
 	KindStats                         // worker to monitor: counters
 	KindLog                           // worker to monitor: one log line
+	KindUnlisten                      // monitor to worker: close a listener
 	numKinds
 )
 
@@ -97,6 +98,7 @@ var kindNames = [numKinds]string{
 	KindShutdown:      "Shutdown",
 	KindStats:         "Stats",
 	KindLog:           "Log",
+	KindUnlisten:      "Unlisten",
 }
 
 func (k Kind) String() string {
@@ -113,7 +115,7 @@ func (k Kind) SentBy(r Role) bool {
 	switch k {
 	case KindHello, KindShutdown:
 		return r.valid()
-	case KindConfig, KindFDs, KindBrokerReply:
+	case KindConfig, KindFDs, KindBrokerReply, KindUnlisten:
 		return r == RoleMonitor
 	case KindReady, KindBrokerRequest, KindStats, KindLog:
 		return r == RoleWorker
@@ -138,6 +140,8 @@ func maxPayload(k Kind) int {
 		return 2 + MaxCounters*(1+MaxCounterName+8)
 	case KindLog:
 		return 1 + MaxLogText
+	case KindUnlisten:
+		return unlistenLen
 	}
 	return 0
 }
@@ -347,7 +351,7 @@ func (m Message) Kind() Kind {
 }
 
 // Body is the payload of a message: one of Hello, Config, FDs, Ready,
-// BrokerRequest, BrokerReply, Shutdown, Stats and Log.
+// BrokerRequest, BrokerReply, Shutdown, Stats, Log and Unlisten.
 type Body interface {
 	// Kind is the message kind this payload belongs to.
 	Kind() Kind
@@ -495,6 +499,10 @@ func decodeBody(h header, p []byte, nfds int) (Message, error) {
 		body = v
 	case KindLog:
 		var v Log
+		err = v.UnmarshalBinary(p)
+		body = v
+	case KindUnlisten:
+		var v Unlisten
 		err = v.UnmarshalBinary(p)
 		body = v
 	default:

@@ -57,6 +57,8 @@ func sampleMessages() []sampleMessage {
 		{name: "Stats/empty", msg: Message{Body: Stats{}}},
 		{name: "Log", msg: Message{Body: Log{Level: LevelWarning, Text: "tcp: flow table full\tnaïve ✓"}}},
 		{name: "Log/empty", msg: Message{Body: Log{Level: LevelTrace}}},
+		{name: "Unlisten/tcp", msg: Message{Body: Unlisten{Role: FDTCPListener, Side: SideHost, Port: 8080, Rule: 3}}},
+		{name: "Unlisten/udp6", msg: Message{ID: 9, Body: Unlisten{Role: FDUDPListener, Family: IPv6, Side: SideHost, Port: 65535}}},
 	}
 }
 
@@ -181,6 +183,12 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "BrokerReply unknown op", data: reply(Denied, 0, DenyOp, false), wantErr: ErrMalformed},
 		{name: "BrokerReply rescan without ports", data: reply(OK, OpRescan, Allow, false), wantErr: ErrMalformed},
 		{name: "BrokerReply ports on failure", data: reply(Internal, OpRescan, Allow, true), wantErr: ErrMalformed},
+		{name: "Unlisten not a listener", data: datagram(Version, KindUnlisten, 0, OK, 0, 0, []byte{byte(FDTap), 0, 1, 0, 80, 0, 0, 0}), wantErr: ErrMalformed},
+		{name: "Unlisten port 0", data: datagram(Version, KindUnlisten, 0, OK, 0, 0, []byte{byte(FDTCPListener), 0, 1, 0, 0, 0, 0, 0}), wantErr: ErrMalformed},
+		{name: "Unlisten reserved", data: datagram(Version, KindUnlisten, 0, OK, 0, 0, []byte{byte(FDTCPListener), 0, 1, 1, 80, 0, 0, 0}), wantErr: ErrMalformed},
+		{name: "Unlisten short", data: datagram(Version, KindUnlisten, 0, OK, 0, 0, []byte{byte(FDTCPListener), 0, 1, 0, 80, 0, 0}), wantErr: ErrMalformed},
+		{name: "Unlisten with fd", data: datagram(Version, KindUnlisten, 0, OK, 0, 1, []byte{byte(FDTCPListener), 0, 1, 0, 80, 0, 0, 0}), nfds: 1, wantErr: ErrFDCount},
+		{name: "Unlisten with status", data: datagram(Version, KindUnlisten, 0, Denied, 0, 0, []byte{byte(FDTCPListener), 0, 1, 0, 80, 0, 0, 0}), wantErr: ErrMalformed},
 		{name: "BrokerReply ports cut", data: datagram(Version, KindBrokerReply, 1, OK, 0, 0, append([]byte{byte(OpRescan), 0, 1, 0}, make([]byte, 100)...)), wantErr: ErrMalformed},
 	}
 	for _, tc := range tests {
@@ -315,6 +323,7 @@ func TestSentBy(t *testing.T) {
 		{KindShutdown, true, true},
 		{KindStats, false, true},
 		{KindLog, false, true},
+		{KindUnlisten, true, false},
 		{numKinds, false, false},
 	}
 	for _, tc := range tests {

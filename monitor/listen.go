@@ -24,17 +24,18 @@ var Translated = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 // TranslatedNs says for which protocols -T and -U (namespace to host,
 // pasta) work: they need listeners inside the namespace and the spliced
 // loopback path.
-var TranslatedNs = map[fwd.Proto]bool{fwd.TCP: false, fwd.UDP: false}
+var TranslatedNs = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: false}
 
 // AutoForwarding says whether "auto" specifications work: they need the
-// port re-scan of the other side.
-const AutoForwarding = false
+// port re-scan of the other side (monitor/auto.go). For -T and -U they
+// also need the namespace side of TranslatedNs.
+const AutoForwarding = true
 
 // Available reports whether a forwarding option (-t, -u, -T, -U) works in
 // this version, so that pasta's default of auto can fall back to none
 // where it does not.
 func Available(opt string, auto bool) bool {
-	if auto && !AutoForwarding {
+	if auto && (!AutoForwarding || !autoDirection(opt)) {
 		return false
 	}
 	switch opt {
@@ -67,7 +68,7 @@ func refuseMissing(cfg *conf.Config) error {
 		if !Available(f.opt, false) {
 			return fmt.Errorf("%s %s: not supported yet (this forwarding direction is not translated yet)", f.opt, spec)
 		}
-		if f.fw.Table.HasAuto() && !AutoForwarding {
+		if f.fw.Table.HasAuto() && !Available(f.opt, true) {
 			return fmt.Errorf("%s %s: auto: not supported yet (ports are not re-scanned yet; give them explicitly)", f.opt, spec)
 		}
 	}

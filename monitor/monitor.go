@@ -6,8 +6,9 @@
 // or a privilege (the qemu socket, the pcap and log files, the pid file),
 // starts the worker from a de-privileged thread and hands it its
 // configuration and descriptors over the IPC socket. Afterwards it only
-// logs for the worker, answers its broker requests, relays signals and
-// waits for it to end. It never reads a frame from the guest.
+// logs for the worker, answers its broker requests, keeps the listeners
+// of auto forwarding in step with the namespace's ports (auto.go), relays
+// signals and waits for it to end. It never reads a frame from the guest.
 package monitor
 
 import (
@@ -444,6 +445,7 @@ func (m *monitor) serve() int {
 	// pasta: the command starts now; its end, or the end of a joined
 	// namespace, ends pasta.
 	pastaDone := m.pastaRun()
+	m.startAuto()
 
 	stopping := false
 	for {

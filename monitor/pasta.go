@@ -106,6 +106,7 @@ func (m *monitor) openNamespace(cfg *conf.Config) error {
 	m.log.Debugf("namespace: tap device %s (index %d), MAC %s, MTU %d", l.Name, l.Index, l.MAC, l.MTU)
 	m.give(ipc.FDEntry{Role: ipc.FDTap}, ns.TapFD)
 	ns.TapFD = -1
+	m.giveNsListeners(ns)
 	if !nc.Spawn() && !nc.NoNetnsQuit {
 		w, err := pasta.WatchGone(nc.Netns)
 		if err != nil {

@@ -63,15 +63,26 @@ func KeeperMain() int {
 		ch.send(message{Kind: kindFailed, Error: err.Error()})
 		return 1
 	}
+	lns, err := openNsListeners(k.setup)
+	if err == nil {
+		err = k.sendListeners(lns)
+	}
+	if err != nil {
+		unix.Close(tapFD)
+		ch.send(message{Kind: kindFailed, Error: err.Error()})
+		return 1
+	}
 	nsFD, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		unix.Close(tapFD)
 		ch.send(message{Kind: kindFailed, Error: fmt.Sprintf("open own network namespace: %v", err)})
 		return 1
 	}
-	err = ch.send(message{Kind: kindReady, Link: &link, Warnings: k.warnings}, tapFD, nsFD)
+	names, procFDs := openProcNet()
+	err = ch.send(message{Kind: kindReady, Link: &link, Warnings: k.warnings, ProcNet: names}, append([]int{tapFD, nsFD}, procFDs...)...)
 	unix.Close(tapFD)
 	unix.Close(nsFD)
+	closeAll(procFDs)
 	if err != nil || !k.setup.Spawn {
 		// Joined namespaces outlive this process: its work is done.
 		return exitStatus(err != nil)

@@ -22,7 +22,7 @@ import (
 const maxMessage = 1 << 20
 
 // maxMessageFDs is the most descriptors a message carries.
-const maxMessageFDs = 4
+const maxMessageFDs = 8
 
 // Kinds of message.
 const (
@@ -36,6 +36,8 @@ const (
 	kindStarted = "started" // PID of the command, as the namespace numbers it
 	kindExited  = "exited"  // Status: the command ended
 	kindFailed  = "failed"  // Error: the request could not be done
+	// Listeners: -T sockets opened inside, sent before ready.
+	kindListeners = "listeners"
 )
 
 // message is what travels in one datagram.
@@ -48,8 +50,13 @@ type message struct {
 	// Status is the command's wait status as the kernel reports it.
 	Status uint32 `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Listeners describe the descriptors of a listeners message, in order.
+	Listeners []NsListener `json:"listeners,omitempty"`
 	// Warnings from the set-up, for the monitor to log.
 	Warnings []string `json:"warnings,omitempty"`
+	// ProcNet names the /proc/net files that follow the tap and the
+	// netns handle in a ready message, in order (see ProcNetFiles).
+	ProcNet []string `json:"procnet,omitempty"`
 }
 
 // channel is one end of the pair. Sends may come from several goroutines;

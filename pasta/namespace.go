@@ -53,6 +53,13 @@ type Namespace struct {
 	Link Link
 	// Warnings are set-up problems that were not fatal, for the log.
 	Warnings []string
+	// Listeners are the -T sockets opened inside the namespace; the
+	// caller takes them (and sets their FD to -1).
+	Listeners []NsListener
+	// ProcNet holds the namespace's /proc/net files, by name (see
+	// ProcNetFiles), open for reading until Close; a file the keeper
+	// could not open is missing.
+	ProcNet map[string]int
 
 	spawn  bool
 	keeper *exec.Cmd
@@ -232,6 +239,19 @@ func (ns *Namespace) prepare(s Setup) error {
 	tv := unix.NsecToTimeval(SetupTimeout.Nanoseconds())
 	unix.SetsockoptTimeval(ns.ch.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	m, fds, err := ns.ch.recv()
+	for err == nil && m.Kind == kindListeners {
+		if len(fds) != len(m.Listeners) {
+			closeAll(fds)
+			err = errors.New("listeners message with a wrong number of descriptors")
+			break
+		}
+		for i := range fds {
+			l := m.Listeners[i]
+			l.FD = fds[i]
+			ns.Listeners = append(ns.Listeners, l)
+		}
+		m, fds, err = ns.ch.recv()
+	}
 	unix.SetsockoptTimeval(ns.ch.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{})
 	if err != nil {
 		return ns.keeperFailed(err)
@@ -240,11 +260,15 @@ func (ns *Namespace) prepare(s Setup) error {
 	case m.Kind == kindFailed:
 		closeAll(fds)
 		return errors.New(m.Error)
-	case m.Kind != kindReady || m.Link == nil || len(fds) != 2:
+	case m.Kind != kindReady || m.Link == nil || len(fds) != 2+len(m.ProcNet) || !validProcNet(m.ProcNet):
 		closeAll(fds)
 		return fmt.Errorf("unexpected %q answer from the namespace process", m.Kind)
 	}
 	ns.TapFD, ns.NetnsFD = fds[0], fds[1]
+	ns.ProcNet = make(map[string]int, len(m.ProcNet))
+	for i, name := range m.ProcNet {
+		ns.ProcNet[name] = fds[2+i]
+	}
 	ns.Link = *m.Link
 	ns.Warnings = m.Warnings
 	return nil
@@ -359,6 +383,10 @@ func (ns *Namespace) Close() {
 	if ns.NetnsFD >= 0 {
 		unix.Close(ns.NetnsFD)
 		ns.NetnsFD = -1
+	}
+	for name, fd := range ns.ProcNet {
+		unix.Close(fd)
+		delete(ns.ProcNet, name)
 	}
 }
 

@@ -38,6 +38,11 @@ type Setup struct {
 	// (DHCP, NDP, DHCPv6).
 	ConfigNet  bool
 	IPv4, IPv6 NetFamily
+
+	// TCPNs are the -T ports the keeper listens on inside the namespace,
+	// on the loopback address of each family ListenV4 and ListenV6 enable.
+	TCPNs              []NsPort
+	ListenV4, ListenV6 bool
 }
 
 // NetFamily is what --config-net gives the tap in one address family.
@@ -65,6 +70,9 @@ func NewSetup(cfg *conf.Config) Setup {
 		MAC:       ns.MAC,
 		MTU:       cfg.MTU,
 		ConfigNet: ns.ConfigNet,
+		TCPNs:     nsPorts(cfg),
+		ListenV4:  cfg.IPv4.Enabled,
+		ListenV6:  cfg.IPv6.Enabled,
 	}
 	if ns.ConfigNet {
 		s.IPv4 = netFamily(&cfg.IPv4, 0)

@@ -77,9 +77,12 @@ type Worker struct {
 	outBlocked bool
 	pcapBuf    []byte // a frame given in parts, joined for the capture
 
-	l2  l2
-	tcp tcpGlue
-	udp udpGlue
+	l2   l2
+	tcp  tcpGlue
+	udp  udpGlue
+	auto autoListeners // listeners of auto rules (auto.go)
+
+	splice spliceGlue // spliced -T connections of pasta (splice.go)
 
 	// Counters: frames dropped by decode reason and by handling reason.
 	decodeDrops [header.NumDrops]uint64
@@ -118,10 +121,14 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	for i := range w.out {
 		w.out[i] = backing[i*outSlotSize : (i+1)*outSlotSize : (i+1)*outSlotSize]
 	}
-	var tcpListeners, udpListeners []handed
+	var tcpListeners, udpListeners, nsListeners []handed
 	for _, h := range fds {
 		switch h.entry.Role {
 		case ipc.FDTCPListener:
+			if h.entry.Side == ipc.SideNamespace {
+				nsListeners = append(nsListeners, h)
+				continue
+			}
 			tcpListeners = append(tcpListeners, h)
 		case ipc.FDUDPListener:
 			udpListeners = append(udpListeners, h)
@@ -191,6 +198,9 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	if err := w.udp.init(w, udpListeners); err != nil {
 		return nil, err
 	}
+	if err := w.splice.init(w, nsListeners); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -223,8 +233,10 @@ func (w *Worker) Handle(ev engine.Event) {
 		w.periodic(time.Now())
 	case kindICMP:
 		w.l2.icmpEvent(ev.Ref.Index, ev.Events)
-	case kindTCPSock, kindTCPListen, kindTCPTimer, kindTCPSplice:
+	case kindTCPSock, kindTCPListen, kindTCPTimer:
 		w.tcp.event(ev)
+	case kindTCPSplice:
+		w.splice.event(ev)
 	case kindUDPSock, kindUDPListen:
 		w.udp.event(ev)
 	}
@@ -253,6 +265,9 @@ func (w *Worker) ipcEvent() {
 			// The monitor is gone (or broken): nothing left to serve for.
 			w.stop(ExitProtocol)
 			return
+		}
+		if w.autoMessage(m) {
+			continue
 		}
 		for _, fd := range m.FDs {
 			closeFD(fd)
@@ -578,6 +593,7 @@ func (w *Worker) sendStats() {
 	w.l2.counters(add)
 	w.tcp.counters(add)
 	w.udp.counters(add)
+	w.splice.counters(add)
 	if len(c) == 0 {
 		return
 	}

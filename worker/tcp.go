@@ -67,18 +67,27 @@ func (g *tcpGlue) init(w *Worker, listeners []handed) error {
 		return fmt.Errorf("TCP: %w", err)
 	}
 	g.h = h
-	table := c.Forward.TCP.Table
 	for i, l := range listeners {
-		if table == nil || int(l.entry.Rule) >= len(table.Rules) || !table.Rules[l.entry.Rule].Contains(l.entry.Port) {
-			closeHanded(listeners[i:])
-			return fmt.Errorf("TCP listener for port %d: no forwarding rule has it", l.entry.Port)
-		}
-		r := table.Rules[l.entry.Rule]
-		fw := tcp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port)}
-		if err := h.AddListener(l.fd, fw); err != nil {
+		if err := g.add(l); err != nil {
 			closeHanded(listeners[i+1:])
-			return fmt.Errorf("TCP listener for port %d: %w", l.entry.Port, err)
+			return err
 		}
+	}
+	return nil
+}
+
+// add registers a listener of a -t rule; the handler owns its descriptor
+// from then on, and it is closed on error.
+func (g *tcpGlue) add(l handed) error {
+	table := g.w.cfg.Forward.TCP.Table
+	if table == nil || int(l.entry.Rule) >= len(table.Rules) || !table.Rules[l.entry.Rule].Contains(l.entry.Port) {
+		closeFD(l.fd)
+		return fmt.Errorf("TCP listener for port %d: no forwarding rule has it", l.entry.Port)
+	}
+	r := table.Rules[l.entry.Rule]
+	fw := tcp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port)}
+	if err := g.h.AddListener(l.fd, fw); err != nil {
+		return fmt.Errorf("TCP listener for port %d: %w", l.entry.Port, err)
 	}
 	return nil
 }

@@ -96,15 +96,8 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 		Zone6:         uint32(c.IPv6.Ifindex),
 	}, s.flows, w.loop, kindUDPSock, kindUDPListen, (*guestSink)(w))
 
-	table := c.Forward.UDP.Table
 	for i, l := range listeners {
-		if table == nil || int(l.entry.Rule) >= len(table.Rules) || !table.Rules[l.entry.Rule].Contains(l.entry.Port) {
-			closeHanded(listeners[i:])
-			return fmt.Errorf("UDP listener for port %d: no matching forwarding rule", l.entry.Port)
-		}
-		r := table.Rules[l.entry.Rule]
-		fw := udp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port), Ifname: r.Ifname}
-		if err := g.h.AddListener(l.fd, fw); err != nil {
+		if err := g.add(l); err != nil {
 			closeHanded(listeners[i+1:])
 			return err
 		}
@@ -116,6 +109,19 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 	g.flush = t
 	w.logf(ipc.LevelDebug, "UDP: at most %d flows, timeouts %v and %v (stream)", g.h.MaxFlows(), udpTimeout, udpStreamTimeout)
 	return nil
+}
+
+// add registers a bound socket of a -u rule; the handler owns its
+// descriptor from then on, and it is closed on error.
+func (g *udpGlue) add(l handed) error {
+	table := g.w.cfg.Forward.UDP.Table
+	if table == nil || int(l.entry.Rule) >= len(table.Rules) || !table.Rules[l.entry.Rule].Contains(l.entry.Port) {
+		closeFD(l.fd)
+		return fmt.Errorf("UDP listener for port %d: no matching forwarding rule", l.entry.Port)
+	}
+	r := table.Rules[l.entry.Rule]
+	fw := udp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port), Ifname: r.Ifname}
+	return g.h.AddListener(l.fd, fw)
 }
 
 // fromGuest queues a UDP datagram from the guest. While the reader holds

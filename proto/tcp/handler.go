@@ -366,14 +366,19 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 		unix.Close(fd)
 		return err
 	}
-	i := len(h.listeners)
+	i := h.freeListener()
 	if h.loop != nil {
 		if err := h.loop.Add(fd, engine.Ref{Kind: h.kinds.Listen, Index: uint32(i)}, unix.EPOLLIN); err != nil {
 			unix.Close(fd)
 			return err
 		}
 	}
-	h.listeners = append(h.listeners, listener{fd: fd, Forward: fw})
+	l := listener{fd: fd, Forward: fw}
+	if i == len(h.listeners) {
+		h.listeners = append(h.listeners, l)
+	} else {
+		h.listeners[i] = l
+	}
 	return nil
 }
 
@@ -397,7 +402,9 @@ func (h *Handler) Event(ev engine.Event) {
 func (h *Handler) Close() {
 	h.Reset()
 	for _, l := range h.listeners {
-		unix.Close(l.fd)
+		if l.fd >= 0 {
+			unix.Close(l.fd)
+		}
 	}
 	h.listeners = nil
 	if h.timer != nil {

@@ -38,7 +38,7 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 	if err == nil && (fw.Port == 0 || fw.ToPort == 0) {
 		err = errors.New("port 0")
 	}
-	index := uint32(len(h.listeners))
+	index := uint32(h.freeListener())
 	if err == nil {
 		err = h.loop.Add(fd, engine.Ref{Kind: h.listenKind, Index: index}, unix.EPOLLIN)
 	}
@@ -46,7 +46,12 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 		unix.Close(fd)
 		return fmt.Errorf("UDP port %d: %w", fw.Port, err)
 	}
-	h.listeners = append(h.listeners, listener{fd: fd, v6: domain == unix.AF_INET6, Forward: fw})
+	l := listener{fd: fd, v6: domain == unix.AF_INET6, Forward: fw}
+	if int(index) == len(h.listeners) {
+		h.listeners = append(h.listeners, l)
+	} else {
+		h.listeners[index] = l
+	}
 	return nil
 }
 
@@ -165,7 +170,7 @@ func (h *Handler) openInbound(li uint32, key flow.Key, local, peer netip.Addr, p
 	if local.IsValid() && local.Is4() != v4 {
 		local = netip.Addr{}
 	}
-	st := sock{fd: -1, listener: -1, peer: peer, peerPort: peerPort, live: true}
+	st := sock{fd: -1, listener: -1, origin: int32(li) + 1, peer: peer, peerPort: peerPort, live: true}
 	fd, d := h.socket(v4, local, l.Port, false, l.Ifname)
 	if d == DropNone {
 		d = h.connect(fd, idx, peer, peerPort)

@@ -163,6 +163,7 @@ const (
 type sock struct {
 	fd       int32 // the flow's own socket; -1 when it has none
 	listener int32 // listener to answer through when fd < 0; -1 otherwise
+	origin   int32 // 1 + the listener an inbound flow came from; 0 otherwise
 	// peer and peerPort are the host-side peer: where datagrams from the
 	// guest go, where replies come from.
 	peer     netip.Addr

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package monitor
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/conf"
+	"passt-go/fwd"
+	"passt-go/ipc"
+)
+
+// Auto forwarding (-t auto, -u auto in pasta mode): about once a second
+// the monitor reads the namespace's socket tables and, for every port of
+// an auto rule that listens there, opens the host's listener and hands it
+// to the worker; when the port stops listening inside, it tells the worker
+// to close that listener.
+//
+// The tables are /proc/net files the keeper opened inside the namespace
+// during set-up (see pasta.ProcNetFiles): such a file shows the sockets of
+// the namespace it was opened in whenever it is read again, so the scan
+// needs neither a process inside the namespace nor any privilege, and goes
+// on after the monitor has become an unprivileged user. Listeners of ports
+// below 1024 then fail to bind, as upstream's do (not usable with auto).
+
+// AutoScansHost says whether the host's ports are scanned for -T auto
+// and -U auto (listeners inside the namespace for ports that listen on
+// the host). Until they are, those specifications are refused and
+// pasta's default for -T and -U is none.
+const AutoScansHost = false
+
+// autoDirection reports whether auto works for the forwarding option opt
+// as far as the scans go: -t and -u scan the namespace.
+func autoDirection(opt string) bool {
+	return opt == "-t" || opt == "-u" || AutoScansHost
+}
+
+// ScanInterval is the period of the port scans.
+const ScanInterval = time.Second
+
+// Socket states in /proc/net/{tcp,udp}{,6}: a listening TCP socket, an
+// unconnected UDP socket.
+const (
+	stateListen = 0x0a
+	stateClose  = 0x07
+)
+
+// autoTable is the auto forwarding of one protocol.
+type autoTable struct {
+	opt   string
+	table *fwd.Table
+	// other is the table of the opposite direction: ports it forwards
+	// are ours listening in the namespace, never forwarded back.
+	other *fwd.Table
+	role  ipc.FDRole
+	proto ipc.Proto
+	// open are the listeners the worker has, with what closes them.
+	open map[autoKey]ipc.Unlisten
+	// failed are listeners that did not bind: the failure is logged
+	// once, and binding is tried again at every scan.
+	failed map[autoKey]bool
+}
+
+// autoKey names a listener of an auto rule.
+type autoKey struct {
+	port, rule uint16
+}
+
+// autoScanner scans the namespace and keeps the worker's auto listeners
+// in step.
+type autoScanner struct {
+	m      *monitor
+	cfg    *conf.Config
+	files  map[string]int // /proc/net files by name: copies the scanner owns
+	tables []*autoTable
+	buf    []byte
+}
+
+// newAutoScanner returns the scanner for cfg, or nil when no rule is an
+// auto rule (or this is not pasta).
+func (m *monitor) newAutoScanner(cfg *conf.Config) *autoScanner {
+	if m.pasta == nil {
+		return nil
+	}
+	s := &autoScanner{m: m, cfg: cfg, files: map[string]int{}, buf: make([]byte, 64<<10)}
+	for _, d := range []struct {
+		opt   string
+		fw    conf.Forward
+		other conf.Forward
+		role  ipc.FDRole
+		proto ipc.Proto
+	}{
+		{"-t", cfg.Forward.TCP, cfg.Forward.TCPNs, ipc.FDTCPListener, ipc.TCP},
+		{"-u", cfg.Forward.UDP, cfg.Forward.UDPNs, ipc.FDUDPListener, ipc.UDP},
+	} {
+		if d.fw.Table == nil || !d.fw.Table.HasAuto() {
+			continue
+		}
+		s.tables = append(s.tables, &autoTable{
+			opt: d.opt, table: d.fw.Table, other: d.other.Table, role: d.role, proto: d.proto,
+			open: map[autoKey]ipc.Unlisten{}, failed: map[autoKey]bool{},
+		})
+	}
+	if len(s.tables) == 0 {
+		return nil
+	}
+	if len(m.pasta.ns.ProcNet) == 0 {
+		m.log.Warnf("auto forwarding: the namespace's socket tables could not be opened: no port is forwarded automatically")
+		return nil
+	}
+	// The scans outlive nothing the namespace owns: the namespace closes
+	// its descriptors at exit, which may come in the middle of a scan.
+	for name, fd := range m.pasta.ns.ProcNet {
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			m.log.Warnf("auto forwarding: /proc/net/%s of the namespace: %v", name, err)
+			continue
+		}
+		s.files[name] = dup
+	}
+	return s
+}
+
+// startAuto starts the scans, if any rule needs them; they end with the
+// monitor.
+func (m *monitor) startAuto() {
+	s := m.newAutoScanner(m.cfg)
+	if s == nil {
+		return
+	}
+	go func() {
+		t := time.NewTicker(ScanInterval)
+		defer t.Stop()
+		for {
+			if err := s.scan(); err != nil {
+				if !errors.Is(err, ipc.ErrClosed) {
+					m.log.Debugf("auto forwarding: %v", err)
+				}
+				return
+			}
+			<-t.C
+		}
+	}()
+}
+
+// scan reads the namespace's listening ports once and opens or closes
+// listeners to match. It fails only when the worker cannot be told.
+func (s *autoScanner) scan() error {
+	var tcp, udp ipc.PortSet
+	s.read("tcp", stateListen, &tcp)
+	s.read("tcp6", stateListen, &tcp)
+	s.read("udp", stateClose, &udp)
+	s.read("udp6", stateClose, &udp)
+	for _, a := range s.tables {
+		listening := tcp
+		if a.proto == ipc.UDP {
+			// As upstream: a TCP port in use inside counts for UDP too,
+			// for tools that pair a TCP and a UDP port (iperf3).
+			for p := range tcp.All() {
+				listening.Add(p)
+			}
+			for p := range udp.All() {
+				listening.Add(p)
+			}
+		}
+		if err := s.sync(a, &listening); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read adds the ports of the sockets in state of the named /proc/net
+// file to set; a missing or unreadable file adds nothing.
+func (s *autoScanner) read(name string, state uint8, set *ipc.PortSet) {
+	fd, ok := s.files[name]
+	if !ok {
+		return
+	}
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+		return
+	}
+	n := 0
+	for {
+		if n == len(s.buf) {
+			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+		}
+		k, err := unix.Read(fd, s.buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || k <= 0 {
+			break
+		}
+		n += k
+	}
+	parseProcNet(s.buf[:n], state, set)
+}
+
+// sync opens the listeners of ports that listen in the namespace and
+// closes those of ports that stopped.
+func (s *autoScanner) sync(a *autoTable, listening *ipc.PortSet) error {
+	for k, u := range a.open {
+		if !listening.Has(k.port) {
+			delete(a.open, k)
+			s.m.log.Debugf("%s auto: port %d no longer listens in the namespace: closed on the host", a.opt, k.port)
+			if err := s.m.conn.Send(ipc.Message{Body: u}); err != nil {
+				return err
+			}
+		}
+	}
+	for k := range a.failed {
+		if !listening.Has(k.port) {
+			delete(a.failed, k)
+		}
+	}
+	var entries []ipc.FDEntry
+	var fds []int
+	defer func() { closeFDs(fds) }()
+	for p := range listening.All() {
+		if forwards(a.other, p) {
+			continue
+		}
+		for l := range a.table.AutoListeners(p) {
+			k := autoKey{port: p, rule: uint16(l.Rule)}
+			if _, ok := a.open[k]; ok {
+				continue
+			}
+			fd, fam, err := listenPort(a.table.Proto, l, s.cfg.IPv4.Enabled, s.cfg.IPv6.Enabled, s.cfg.Freebind)
+			if err != nil {
+				if !a.failed[k] {
+					a.failed[k] = true
+					s.m.log.Debugf("%s auto: %v", a.opt, err)
+				}
+				continue
+			}
+			delete(a.failed, k)
+			e := ipc.FDEntry{Role: a.role, Proto: a.proto, Family: fam, Side: ipc.SideHost, Port: p, Rule: k.rule}
+			a.open[k] = ipc.Unlisten{Role: e.Role, Family: e.Family, Side: e.Side, Port: e.Port, Rule: e.Rule}
+			entries = append(entries, e)
+			fds = append(fds, fd)
+			s.m.log.Debugf("%s auto: port %d listens in the namespace: forwarded from the host", a.opt, p)
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	// One message per MaxFDs: every one complete, none with More set.
+	for start := 0; start < len(entries); start += ipc.MaxFDs {
+		end := min(start+ipc.MaxFDs, len(entries))
+		msg := ipc.Message{Body: ipc.FDs{Entries: entries[start:end:end]}, FDs: fds[start:end:end]}
+		if err := s.m.conn.Send(msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwards reports whether t has a rule for port.
+func forwards(t *fwd.Table, port uint16) bool {
+	if t == nil {
+		return false
+	}
+	for _, r := range t.Rules {
+		if r.Contains(port) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseProcNet adds to set the local port of every socket in state in b,
+// the text of /proc/net/{tcp,udp}{,6}: a heading line, then one line per
+// socket, "sl: local_address rem_address st ...", addresses as hex
+// ADDR:PORT, the state in hex. Lines that do not parse are skipped.
+func parseProcNet(b []byte, state uint8, set *ipc.PortSet) {
+	first := true
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if first {
+			first = false
+			continue
+		}
+		f := bytes.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		i := bytes.LastIndexByte(f[1], ':')
+		if i < 0 {
+			continue
+		}
+		port, err := strconv.ParseUint(string(f[1][i+1:]), 16, 16)
+		if err != nil || port == 0 {
+			continue
+		}
+		st, err := strconv.ParseUint(string(f[3]), 16, 8)
+		if err != nil || uint8(st) != state {
+			continue
+		}
+		set.Add(uint16(port))
+	}
+}

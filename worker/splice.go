@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package worker
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"passt-go/ipc"
+	"passt-go/proto/engine"
+	"passt-go/proto/splice"
+)
+
+// The spliced loopback path of pasta mode: connections accepted on the
+// -T listeners, which the keeper opened on the namespace's loopback, are
+// connected to the host's loopback at the rule's target port (or to the
+// rule's target address) and the two sockets are spliced (package
+// splice). Events of these descriptors have kind kindTCPSplice; the
+// index is listenerBit|listener for a listener, else conn*2+side.
+
+// maxSplice is how many spliced connections may be open at once; more
+// are reset as they are accepted.
+const maxSplice = 1024
+
+const listenerBit = 1 << 31
+
+type spliceListener struct {
+	fd     int
+	v6     bool
+	port   uint16
+	to     netip.Addr // zero: loopback of the listener's family
+	toPort uint16
+}
+
+type spliceGlue struct {
+	w         *Worker
+	listeners []spliceListener
+	conns     []splice.Conn
+	want      [][2]uint32
+	free      []uint32
+
+	accepted, connectFailed, resets, full uint64
+	bytes                                 [2]uint64
+}
+
+func (g *spliceGlue) init(w *Worker, listeners []handed) error {
+	g.w = w
+	if len(listeners) == 0 {
+		return nil
+	}
+	table := w.cfg.Forward.TCPNs.Table
+	if !w.cfg.TCP || table == nil {
+		closeHanded(listeners)
+		return nil
+	}
+	g.conns = make([]splice.Conn, maxSplice)
+	g.want = make([][2]uint32, maxSplice)
+	g.free = make([]uint32, maxSplice)
+	for i := range g.free {
+		g.free[i] = uint32(maxSplice - 1 - i)
+	}
+	for i, l := range listeners {
+		e := l.entry
+		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
+			closeHanded(listeners[i:])
+			return fmt.Errorf("-T listener for port %d: no forwarding rule has it", e.Port)
+		}
+		r := table.Rules[e.Rule]
+		sl := spliceListener{fd: l.fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To, toPort: r.Target(e.Port)}
+		ref := engine.Ref{Kind: kindTCPSplice, Index: listenerBit | uint32(len(g.listeners))}
+		if err := w.loop.Add(l.fd, ref, unix.EPOLLIN); err != nil {
+			closeHanded(listeners[i:])
+			return fmt.Errorf("-T listener for port %d: %w", e.Port, err)
+		}
+		g.listeners = append(g.listeners, sl)
+	}
+	return nil
+}
+
+func (g *spliceGlue) event(ev engine.Event) {
+	i := ev.Ref.Index
+	if i&listenerBit != 0 {
+		if n := int(i &^ listenerBit); n < len(g.listeners) {
+			g.accept(&g.listeners[n])
+		}
+		return
+	}
+	ci, side := i/2, int(i%2)
+	if int(ci) >= len(g.conns) {
+		return
+	}
+	c := &g.conns[ci]
+	c.Event(side, ev.Events)
+	g.update(ci)
+}
+
+// accept takes the connections waiting on a -T listener.
+func (g *spliceGlue) accept(l *spliceListener) {
+	for {
+		a, _, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != nil {
+			return
+		}
+		g.accepted++
+		if len(g.free) == 0 {
+			g.full++
+			resetClose(a)
+			continue
+		}
+		b, connecting, err := connectLocal(l)
+		if err != nil {
+			g.connectFailed++
+			resetClose(a)
+			continue
+		}
+		ci := g.free[len(g.free)-1]
+		c := &g.conns[ci]
+		if err := c.Open(a, b, connecting); err != nil {
+			resetClose(a)
+			resetClose(b)
+			continue
+		}
+		g.free = g.free[:len(g.free)-1]
+		for s := range 2 {
+			g.want[ci][s] = c.Want(s)
+			if err := g.w.loop.Add(c.FD(s), engine.Ref{Kind: kindTCPSplice, Index: ci*2 + uint32(s)}, g.want[ci][s]); err != nil {
+				if s == 1 {
+					g.w.loop.Del(c.FD(0))
+				}
+				c.Close()
+				g.free = append(g.free, ci)
+				break
+			}
+		}
+	}
+}
+
+// update follows a connection's wishes after an event, and ends it when
+// it is done.
+func (g *spliceGlue) update(ci uint32) {
+	c := &g.conns[ci]
+	if !c.IsOpen() {
+		return
+	}
+	if c.Done() {
+		g.w.loop.Del(c.FD(0))
+		g.w.loop.Del(c.FD(1))
+		if c.Failed() {
+			g.resets++
+		}
+		g.bytes[0] += c.Moved[0]
+		g.bytes[1] += c.Moved[1]
+		c.Close()
+		g.free = append(g.free, ci)
+		return
+	}
+	for s := range 2 {
+		if w := c.Want(s); w != g.want[ci][s] {
+			g.want[ci][s] = w
+			g.w.loop.Mod(c.FD(s), engine.Ref{Kind: kindTCPSplice, Index: ci*2 + uint32(s)}, w)
+		}
+	}
+}
+
+// connectLocal starts a connection from the host to the listener's
+// target: the rule's address, else the loopback address of its family.
+func connectLocal(l *spliceListener) (int, bool, error) {
+	to := l.to
+	if !to.IsValid() {
+		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if l.v6 {
+			to = netip.IPv6Loopback()
+		}
+	}
+	to = to.Unmap()
+	domain := unix.AF_INET
+	var sa unix.Sockaddr
+	if to.Is6() {
+		domain = unix.AF_INET6
+		sa = &unix.SockaddrInet6{Port: int(l.toPort), Addr: to.As16()}
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(l.toPort), Addr: to.As4()}
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, false, err
+	}
+	err = unix.Connect(fd, sa)
+	switch err {
+	case nil:
+		return fd, false, nil
+	case unix.EINPROGRESS:
+		return fd, true, nil
+	}
+	unix.Close(fd)
+	return -1, false, err
+}
+
+// resetClose closes a connected socket with a reset.
+func resetClose(fd int) {
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	unix.Close(fd)
+}
+
+func (g *spliceGlue) counters(add func(string, uint64)) {
+	add("splice_accepted", g.accepted)
+	add("splice_connect_failed", g.connectFailed)
+	add("splice_resets", g.resets)
+	add("splice_full", g.full)
+	add("splice_bytes_ns_to_host", g.bytes[0])
+	add("splice_bytes_host_to_ns", g.bytes[1])
+}
