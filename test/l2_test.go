@@ -29,11 +29,28 @@ type guestSetup struct {
 
 // startGuest builds the topology, starts passt in Host with args and
 // attaches the Guest.
-func startGuest(t *testing.T, args ...string) *guestSetup {
+func startGuest(t testing.TB, args ...string) *guestSetup {
+	t.Helper()
+	return startGuestWith(t, nil, false, args...)
+}
+
+// startGuestWith is startGuest with a hook that runs once the topology
+// exists, before passt starts and before the Guest's tap appears (to give
+// Host a resolver, say). With static, the Guest ignores router
+// advertisements and skips DAD, so that its addresses are only those the
+// test gives it, usable at once.
+func startGuestWith(t testing.TB, prepare func(*nstest.Topology), static bool, args ...string) *guestSetup {
 	t.Helper()
 	nstest.NeedRoot(t)
 	dir, _ := binaries(t)
 	topo := nstest.NewTopology(t, nstest.TopologyOptions{Guest: true})
+	if static {
+		topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_ra", "0")
+		topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_dad", "0")
+	}
+	if prepare != nil {
+		prepare(topo)
+	}
 	work := sharedDir(t)
 	sock := filepath.Join(work, "passt.socket")
 	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-d", "-s", sock}, args...)

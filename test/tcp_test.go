@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,8 +21,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"passt-go/test/nstest"
 )
@@ -46,36 +43,8 @@ const tcpTimeout = 60 * time.Second
 // gateways (no router advertisements, no DAD: usable at once).
 func startTCPGuest(t testing.TB, args ...string) *guestSetup {
 	t.Helper()
-	nstest.NeedRoot(t)
-	dir, _ := binaries(t)
-	topo := nstest.NewTopology(t, nstest.TopologyOptions{Guest: true})
-	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_ra", "0")
-	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_dad", "0")
-	work := sharedDir(t)
-	sock := filepath.Join(work, "passt.socket")
-	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-d", "-s", sock}, args...)
-	p := nstest.Start(t, topo.Host, argv...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("passt exited at start:\n%s", p.Output())
-		}
-		return strings.Contains(p.Output(), "socket bound at")
-	}, "passt to be ready")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("passt output:\n%s", p.Output())
-		}
-	})
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
-		unix.Close(fd)
-		t.Fatal(err)
-	}
-	nstest.StartBridge(t, topo.Guest, fd, nstest.TapConfig{Name: "eth0"})
-	guest := topo.Guest
+	g := startGuestWith(t, nil, true, args...)
+	guest := g.topo.Guest
 	guest.AddAddr(t, "eth0", nstest.HostAddr4+"/24")
 	guest.AddAddr(t, "eth0", nstest.HostAddr6+"/64")
 	guest.AddRoute(t, "default", nstest.RemoteAddr4, "eth0")
@@ -84,7 +53,7 @@ func startTCPGuest(t testing.TB, args ...string) *guestSetup {
 	// then frames to the guest go to the broadcast address, where a SYN
 	// is not taken.
 	nstest.Ping(t, guest, nstest.RemoteAddr4, 1)
-	return &guestSetup{topo: topo, passt: p, sock: sock, work: work}
+	return g
 }
 
 // tcpListen opens a listener on addr inside ns.

@@ -30,39 +30,7 @@ import (
 // Guest, so that its addresses are only those the test gives it.
 func startUDPGuest(t *testing.T, prepare func(*nstest.Topology), args ...string) *guestSetup {
 	t.Helper()
-	nstest.NeedRoot(t)
-	dir, _ := binaries(t)
-	topo := nstest.NewTopology(t, nstest.TopologyOptions{Guest: true})
-	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_ra", "0")
-	topo.Guest.Sysctl(t, "net/ipv6/conf/default/accept_dad", "0")
-	if prepare != nil {
-		prepare(topo)
-	}
-	work := sharedDir(t)
-	sock := filepath.Join(work, "passt.socket")
-	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-d", "-s", sock}, args...)
-	p := nstest.Start(t, topo.Host, argv...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("passt exited at start:\n%s", p.Output())
-		}
-		return strings.Contains(p.Output(), "socket bound at")
-	}, "passt to be ready")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("passt output:\n%s", p.Output())
-		}
-	})
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
-		unix.Close(fd)
-		t.Fatal(err)
-	}
-	nstest.StartBridge(t, topo.Guest, fd, nstest.TapConfig{Name: "eth0"})
-	return &guestSetup{topo: topo, passt: p, sock: sock, work: work}
+	return startGuestWith(t, prepare, true, args...)
 }
 
 // addressGuest gives the Guest the host's addresses, as DHCP and DHCPv6
