@@ -30,7 +30,7 @@
 // the mapping is undone exactly) to the guest's address, and an echo reply
 // with the guest's identifier, the sequence number and data as received,
 // and a computed checksum. A reply whose source is not the address the
-// request went to is dropped. The frame is handed to a Sink and is valid
+// request went to is dropped. The frame is handed to a tap.Sink and is valid
 // only during that call.
 //
 // Only echo requests are translated; every other ICMP or ICMPv6 message

@@ -16,6 +16,7 @@ import (
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
 	"passt-go/proto/nat"
+	"passt-go/proto/tap"
 )
 
 // DefaultTimeout is how long an echo flow lives without activity.
@@ -23,12 +24,6 @@ const DefaultTimeout = 60 * time.Second
 
 // ReplyHopLimit is the TTL or hop limit of replies sent to the guest.
 const ReplyHopLimit = 255
-
-// Sink takes frames for the guest. The frame is valid only during the
-// call: Send copies it or writes it out before returning.
-type Sink interface {
-	Send(frame []byte)
-}
 
 // Config is what a Handler needs besides its collaborators.
 type Config struct {
@@ -138,7 +133,7 @@ type Handler struct {
 	flows *flow.Table
 	loop  *engine.Loop
 	kind  engine.Kind
-	out   Sink
+	out   tap.Sink
 
 	state    []ping
 	buf      []byte
@@ -159,7 +154,7 @@ type Handler struct {
 // sockets with loop under references of kind kind (the flow index as
 // Index), and sends frames for the guest to out. It allocates the per-flow
 // state (one small entry per slot of flows) and one frame buffer.
-func New(cfg Config, flows *flow.Table, loop *engine.Loop, kind engine.Kind, out Sink) *Handler {
+func New(cfg Config, flows *flow.Table, loop *engine.Loop, kind engine.Kind, out tap.Sink) *Handler {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}

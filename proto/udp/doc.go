@@ -51,7 +51,7 @@
 // buffers that keep room for the Ethernet, IP and UDP headers in front of
 // the data (room for IPv6, so that both families of a dual-stack socket
 // share one layout); the headers are written in place, with a computed
-// UDP checksum, and each frame goes to the Sink, which copies it. A socket
+// UDP checksum, and each frame goes to the tap.Sink, which copies it. A socket
 // is read at most maxRounds times per event, then epoll reports it again.
 // Sending, FromGuest copies the data into an arena and queues it; Flush
 // sends the queue with sendmmsg. The queue holds one flow's datagrams: a

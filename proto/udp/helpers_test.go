@@ -209,12 +209,12 @@ func countFDs(t testing.TB) int {
 	return len(ents)
 }
 
-// recorder is a Sink keeping copies of the frames.
+// recorder is a tap.Sink keeping copies of the frames.
 type recorder struct{ frames [][]byte }
 
 func (r *recorder) Send(frame []byte) { r.frames = append(r.frames, append([]byte(nil), frame...)) }
 
-// counter is a Sink that only counts, for allocation tests and benchmarks.
+// counter is a tap.Sink that only counts, for allocation tests and benchmarks.
 type counter struct{ n, bytes int }
 
 func (c *counter) Send(f []byte) { c.n++; c.bytes += len(f) }

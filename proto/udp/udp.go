@@ -15,6 +15,7 @@ import (
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
 	"passt-go/proto/nat"
+	"passt-go/proto/tap"
 )
 
 // Defaults and limits.
@@ -43,12 +44,6 @@ const (
 	// maxErrors bounds the error-queue reads made for one event.
 	maxErrors = 16
 )
-
-// Sink takes frames for the guest. The frame is valid only during the
-// call: Send copies it or writes it out before returning.
-type Sink interface {
-	Send(frame []byte)
-}
 
 // Config is what a Handler needs besides its collaborators.
 type Config struct {
@@ -190,7 +185,7 @@ type Handler struct {
 	loop       *engine.Loop
 	sockKind   engine.Kind
 	listenKind engine.Kind
-	out        Sink
+	out        tap.Sink
 
 	state     []sock
 	listeners []listener
@@ -235,7 +230,7 @@ type Handler struct {
 // sends frames for the guest to out. It allocates everything the data path
 // uses: the per-flow state (one small entry per slot of flows) and about
 // 2.5 MiB of buffers.
-func New(cfg Config, flows *flow.Table, loop *engine.Loop, sockKind, listenKind engine.Kind, out Sink) *Handler {
+func New(cfg Config, flows *flow.Table, loop *engine.Loop, sockKind, listenKind engine.Kind, out tap.Sink) *Handler {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
