@@ -122,6 +122,10 @@ func TestBridgeBothWays(t *testing.T) {
 		}
 	}
 
+	// The counters are added after each batch is written, so the last
+	// batch may be on the tap before it is counted: wait for them.
+	n := uint64(len(frames))
+	WaitFor(t, 5*time.Second, func() bool { s := r.b.Stats(); return s.FramesToSocket == n && s.FramesToTap == n }, "the counters")
 	s := r.b.Stats()
 	if s.FramesToSocket != uint64(len(frames)) || s.FramesToTap != uint64(len(frames)) {
 		t.Errorf("stats: got %d to socket, %d to tap; want %d each", s.FramesToSocket, s.FramesToTap, len(frames))
