@@ -10,6 +10,7 @@ import (
 	"passt-go/conf"
 	"passt-go/fwd"
 	"passt-go/ipc"
+	"passt-go/pasta"
 )
 
 // The broker: what the worker may ask the monitor for after start-up. Every
@@ -20,7 +21,13 @@ import (
 
 // brokerRate bounds how often the worker may ask: more requests than this
 // in one second are refused (typed, as Invalid) until the next second.
-const brokerRate = 200
+// Namespace sockets, one for each spliced connection, have their own,
+// higher bound, and at most nsInFlight of them are made at once.
+const (
+	brokerRate   = 200
+	nsSocketRate = 20000
+	nsInFlight   = 64
+)
 
 // allowance derives what the configuration permits.
 func allowance(cfg *conf.Config) *ipc.Allowance {
@@ -70,16 +77,24 @@ type broker struct {
 	allow   *ipc.Allowance
 	window  time.Time
 	inRound int
+	sockets int // namespace sockets asked for in this window
+	// inFlight counts namespace sockets being made; one token each.
+	inFlight chan struct{}
 }
 
 func (b *broker) serve(id uint32, req ipc.BrokerRequest) {
 	now := time.Now()
 	if now.Sub(b.window) >= time.Second {
-		b.window, b.inRound = now, 0
+		b.window, b.inRound, b.sockets = now, 0, 0
 	}
-	b.inRound++
 	reply := ipc.BrokerReply{Op: req.Op}
-	if b.inRound > brokerRate {
+	if req.Op == ipc.OpNSSocket {
+		b.sockets++
+		if b.sockets > nsSocketRate {
+			b.send(id, ipc.Invalid, reply, nil)
+			return
+		}
+	} else if b.inRound++; b.inRound > brokerRate {
 		b.send(id, ipc.Invalid, reply, nil)
 		return
 	}
@@ -109,10 +124,49 @@ func (b *broker) serve(id uint32, req ipc.BrokerRequest) {
 		}
 		b.send(id, ipc.OK, reply, []int{fd})
 		closeFDs([]int{fd})
+	case ipc.OpNSSocket:
+		b.nsSocket(id, req, reply)
 	default:
 		// Allowed by the policy but not carried out by this version.
 		b.send(id, ipc.Unsupported, reply, nil)
 	}
+}
+
+// nsSocket has the keeper make a socket inside the namespace and hands
+// it over. The keeper answers within pasta.SocketTimeout; the answer is
+// sent from a goroutine of its own so that the monitor's loop goes on
+// meanwhile, and replies may come in another order than the requests.
+func (b *broker) nsSocket(id uint32, req ipc.BrokerRequest, reply ipc.BrokerReply) {
+	p := b.m.pasta
+	if p == nil || p.ns == nil {
+		b.send(id, ipc.Unsupported, reply, nil)
+		return
+	}
+	if b.inFlight == nil {
+		b.inFlight = make(chan struct{}, nsInFlight)
+	}
+	select {
+	case b.inFlight <- struct{}{}:
+	default:
+		b.send(id, ipc.Invalid, reply, nil)
+		return
+	}
+	r := pasta.SocketRequest{UDP: req.Proto == ipc.UDP, Bind: req.Action == ipc.NSBind, Addr: req.Addr, Port: req.Port}
+	go func() {
+		defer func() { <-b.inFlight }()
+		fd, err := p.ns.Socket(r)
+		if err != nil {
+			b.m.log.Debugf("broker: %v", err)
+			code := ipc.Refused
+			if r.Bind {
+				code = ipc.InUse
+			}
+			b.send(id, code, reply, nil)
+			return
+		}
+		b.send(id, ipc.OK, reply, []int{fd})
+		closeFDs([]int{fd})
+	}()
 }
 
 func (b *broker) send(id uint32, code ipc.ErrCode, reply ipc.BrokerReply, fds []int) {

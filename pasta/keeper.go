@@ -83,18 +83,13 @@ func KeeperMain() int {
 	unix.Close(tapFD)
 	unix.Close(nsFD)
 	closeAll(procFDs)
-	if err != nil || !k.setup.Spawn {
-		// Joined namespaces outlive this process: its work is done.
-		return exitStatus(err != nil)
-	}
-	return k.serve()
-}
-
-func exitStatus(failed bool) int {
-	if failed {
+	if err != nil {
 		return 1
 	}
-	return 0
+	if !k.setup.Spawn {
+		return k.serveJoined()
+	}
+	return k.serve()
 }
 
 type keeper struct {
@@ -185,6 +180,12 @@ func (k *keeper) serve() int {
 			if err != nil {
 				return
 			}
+			if m.Kind == kindSocket {
+				if m.Socket != nil {
+					k.serveSocket(m.Socket)
+				}
+				continue
+			}
 			msgs <- m
 		}
 	}()
@@ -229,6 +230,24 @@ func (k *keeper) serve() int {
 		case ws := <-exited:
 			k.ch.send(message{Kind: kindExited, Status: uint32(ws)})
 			return ExitCode(ws)
+		}
+	}
+}
+
+// serveJoined makes sockets in a joined namespace for the monitor until
+// it closes the channel. The keeper is in the caller's process group but
+// has no terminal of its own: a ^C meant for pasta must not end it before
+// the monitor does.
+func (k *keeper) serveJoined() int {
+	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGPIPE)
+	for {
+		m, fds, err := k.ch.recv()
+		closeAll(fds)
+		if err != nil {
+			return 0
+		}
+		if m.Kind == kindSocket && m.Socket != nil {
+			k.serveSocket(m.Socket)
 		}
 	}
 }

@@ -38,6 +38,10 @@ const (
 	kindFailed  = "failed"  // Error: the request could not be done
 	// Listeners: -T sockets opened inside, sent before ready.
 	kindListeners = "listeners"
+
+	// Both ways: a SocketRequest, and its answer (Seq, with the
+	// descriptor or an Error).
+	kindSocket = "socket"
 )
 
 // message is what travels in one datagram.
@@ -57,6 +61,10 @@ type message struct {
 	// ProcNet names the /proc/net files that follow the tap and the
 	// netns handle in a ready message, in order (see ProcNetFiles).
 	ProcNet []string `json:"procnet,omitempty"`
+	// Socket is a request for a socket inside the namespace; Seq
+	// names the request an answer is for.
+	Socket *SocketRequest `json:"socket,omitempty"`
+	Seq    uint64         `json:"seq,omitempty"`
 }
 
 // channel is one end of the pair. Sends may come from several goroutines;

@@ -67,6 +67,14 @@ type Namespace struct {
 	reaped sync.Once
 	waited chan struct{} // closed once the keeper is reaped
 	done   chan int      // the command's exit code, once
+
+	// After the set-up one goroutine (run) receives from the keeper:
+	// answers to Start go to started, answers to Socket to pending.
+	started chan message
+	ended   chan struct{} // closed when the keeper's channel ends
+	mu      sync.Mutex
+	seq     uint64
+	pending map[uint64]chan socketAnswer // nil once the keeper is gone
 }
 
 // Open creates or joins the namespaces of t, has the keeper prepare them,
@@ -115,6 +123,7 @@ func spawn(t Target) (*Namespace, error) {
 		return nil, explainSpawn(fmt.Errorf("new namespace: %w", err), "/proc", os.Geteuid())
 	}
 	ns.spawn = true
+	go ns.run()
 	return ns, nil
 }
 
@@ -169,6 +178,11 @@ func attach(t Target) (*Namespace, error) {
 	netFD := strconv.Itoa(keeperFD + len(files))
 
 	cmd := keeperCommand(t.Argv0)
+	// This keeper runs no command and stays until Close: it must not
+	// hold the caller's standard streams open (a caller reading them to
+	// their end would wait for it), and it has nothing to say on them
+	// after the set-up, whose errors travel on the channel.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	ns, err := startKeeper(cmd, files, nsjoin.FDsEnv+"="+userFD+","+netFD)
 	if err != nil {
 		return nil, err
@@ -177,8 +191,9 @@ func attach(t Target) (*Namespace, error) {
 		ns.Close()
 		return nil, fmt.Errorf("%s: %w", describeTarget(t), err)
 	}
-	// The keeper of a joined namespace ends once it has answered.
-	ns.reap()
+	// The keeper of a joined namespace stays, to make sockets inside
+	// it, until Close.
+	go ns.run()
 	return ns, nil
 }
 
@@ -228,6 +243,9 @@ func startKeeper(cmd *exec.Cmd, extra []*os.File, env string) (*Namespace, error
 		ch:      newChannel(mine),
 		waited:  make(chan struct{}),
 		done:    make(chan int, 1),
+		started: make(chan message, 1),
+		ended:   make(chan struct{}),
+		pending: make(map[uint64]chan socketAnswer),
 	}, nil
 }
 
@@ -309,37 +327,50 @@ func (ns *Namespace) Start() error {
 	if err := ns.ch.send(message{Kind: kindStart}); err != nil {
 		return ns.keeperFailed(err)
 	}
-	m, fds, err := ns.ch.recv()
-	closeAll(fds)
-	if err != nil {
-		return ns.keeperFailed(err)
+	var m message
+	select {
+	case m = <-ns.started:
+	case <-ns.ended:
+		return ns.keeperFailed(io.EOF)
 	}
 	if m.Kind == kindFailed {
 		return errors.New(m.Error)
 	}
-	if m.Kind != kindStarted {
-		return fmt.Errorf("unexpected %q answer from the namespace process", m.Kind)
-	}
-	go ns.watch()
 	return nil
 }
 
-// watch waits for the command's end: the keeper reports it, then exits.
-// A keeper that ends without a report ended the command with it.
-func (ns *Namespace) watch() {
+// run receives from the keeper once the set-up is done, until the
+// channel ends. In a spawned namespace the keeper reports the command's
+// end, then exits; a keeper that ends without a report ended the command
+// with it.
+func (ns *Namespace) run() {
 	var status *unix.WaitStatus
 	for {
 		m, fds, err := ns.ch.recv()
-		closeAll(fds)
 		if err != nil {
 			break
 		}
-		if m.Kind == kindExited {
+		switch m.Kind {
+		case kindSocket:
+			ns.answerSocket(m, fds)
+			continue
+		case kindStarted, kindFailed:
+			select {
+			case ns.started <- m:
+			default:
+			}
+		case kindExited:
 			ws := unix.WaitStatus(m.Status)
 			status = &ws
 		}
+		closeAll(fds)
 	}
+	ns.failSockets(errors.New("the namespace process is gone"))
+	close(ns.ended)
 	ns.reap()
+	if !ns.spawn {
+		return
+	}
 	if status == nil {
 		ws, _ := ns.keeper.ProcessState.Sys().(syscall.WaitStatus)
 		s := unix.WaitStatus(ws)

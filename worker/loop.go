@@ -266,7 +266,7 @@ func (w *Worker) ipcEvent() {
 			w.stop(ExitProtocol)
 			return
 		}
-		if w.autoMessage(m) {
+		if w.autoMessage(m) || w.splice.brokerReply(m) {
 			continue
 		}
 		for _, fd := range m.FDs {

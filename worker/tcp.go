@@ -61,6 +61,9 @@ func (g *tcpGlue) init(w *Worker, listeners []handed) error {
 	cfg.Logf = func(format string, args ...any) {
 		w.logf(ipc.LevelWarning, format, args...)
 	}
+	if spliceInbound(w.cfg) {
+		cfg.Splice = w.splice.inbound
+	}
 	h, err := tcp.New(cfg, w.l2.flows, w.loop, tcp.Kinds{Sock: kindTCPSock, Listen: kindTCPListen, Timer: kindTCPTimer}, (*tcpOut)(w))
 	if err != nil {
 		closeHanded(listeners)
@@ -85,7 +88,8 @@ func (g *tcpGlue) add(l handed) error {
 		return fmt.Errorf("TCP listener for port %d: no forwarding rule has it", l.entry.Port)
 	}
 	r := table.Rules[l.entry.Rule]
-	fw := tcp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port)}
+	// A rule with a target address never splices, as upstream.
+	fw := tcp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port), Splice: !r.To.IsValid()}
 	if err := g.h.AddListener(l.fd, fw); err != nil {
 		return fmt.Errorf("TCP listener for port %d: %w", l.entry.Port, err)
 	}
@@ -182,6 +186,7 @@ func (g *tcpGlue) counters(add func(string, uint64)) {
 	c := g.h.Counters()
 	add("tcp_opened", c.Opened)
 	add("tcp_accepted", c.Accepted)
+	add("tcp_spliced", c.Spliced)
 	add("tcp_closed", c.Closed)
 	add("tcp_resets_to_guest", c.ResetsToGuest)
 	add("tcp_resets_from_guest", c.ResetsFromGuest)

@@ -171,3 +171,10 @@ func closeHanded(fds []handed) {
 		closeFD(h.fd)
 	}
 }
+
+// closeFDs closes descriptors that came with a message and are not used.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		closeFD(fd)
+	}
+}

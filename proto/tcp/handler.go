@@ -69,6 +69,11 @@ type Config struct {
 	// Logf reports rare conditions (the flow table full); it is called at
 	// most once per LogInterval. Nil drops them.
 	Logf func(format string, args ...any)
+	// Splice, if set, is offered each connection accepted on a listener
+	// whose Forward has Splice, from a loopback client; if it takes the
+	// socket (returns true) it owns it and the guest sees nothing.
+	// pasta moves such connections without the tap (worker/splice.go).
+	Splice func(fd int, fw Forward, v6 bool) bool
 	// NoPeekOffset disables SO_PEEK_OFF even where the kernel has it
 	// (tests of the fallback path).
 	NoPeekOffset bool
@@ -118,6 +123,7 @@ func (d Drop) String() string {
 type Counters struct {
 	Opened          uint64 // connections the guest opened
 	Accepted        uint64 // connections accepted on listeners
+	Spliced         uint64 // accepted and handed to Config.Splice
 	Closed          uint64 // connections closed, all ways
 	ResetsToGuest   uint64 // RST segments sent to the guest
 	ResetsFromGuest uint64 // RST segments from the guest that closed a connection
@@ -141,6 +147,8 @@ type Forward struct {
 	Port   uint16 // the listening port, for log messages
 	To     netip.Addr
 	ToPort uint16
+	// Splice: connections from the host's loopback go to Config.Splice.
+	Splice bool
 }
 
 // listener is a listening socket of a -t rule.

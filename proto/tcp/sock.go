@@ -229,6 +229,10 @@ func (h *Handler) inbound(l *listener, fd int) {
 		closeReset(fd)
 		return
 	}
+	if p := peer.Unmap(); l.Splice && h.cfg.Splice != nil && p.IsLoopback() && h.cfg.Splice(fd, l.Forward, p.Is6()) {
+		h.c.Spliced++
+		return
+	}
 	src, ok := h.nat.Inbound(peer)
 	if !ok {
 		closeReset(fd)

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-FileCopyrightText: 2026 passt-go contributors
+
+package test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"passt-go/test/nstest"
+)
+
+// `pasta --config-net -t PORT -- SERVER`: the server inside is reachable
+// from the host through its loopback, on the spliced path, and through
+// the host's own address, on the tap path, IPv4 and IPv6, byte for byte.
+// The server tells each client the address it sees it from, which shows
+// the path taken: a spliced connection is made inside the namespace, to
+// and from the namespace's own address (the host's, copied by
+// --config-net); one through the tap comes from an address of the tap's
+// link (the gateway's), never from the namespace's own address.
+
+// peerEchoScript runs TCP servers on port, one per family, that send the
+// client's address as socat saw it, a newline, then echo what it sends.
+func peerEchoScript(dir string, port int) string {
+	srv := `SYSTEM:'echo "$SOCAT_PEERADDR"; exec cat'`
+	return fmt.Sprintf("socat TCP4-LISTEN:%d,reuseaddr,fork %s & "+
+		"socat TCP6-LISTEN:%d,ipv6only=1,reuseaddr,fork %s & "+
+		"touch %s; wait", port, srv, port, srv, filepath.Join(dir, "started"))
+}
+
+func TestPastaForwardTCP(t *testing.T) {
+	nstest.NeedRoot(t)
+	nstest.NeedTool(t, "socat")
+	bin, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
+	const port = 18090
+	for _, who := range []runAs{{"root", -1}, {"unprivileged", 65534}} {
+		t.Run(who.name, func(t *testing.T) {
+			dir := sharedDir(t)
+			p := nstest.Start(t, topo.Host, pastaArgv(who, bin, "--config-net", "-t", strconv.Itoa(port), "--",
+				"sh", "-c", peerEchoScript(dir, port))...)
+			nstest.WaitFor(t, 10*time.Second, func() bool {
+				if p.Exited() {
+					t.Fatalf("pasta exited at start:\n%s", p.Output())
+				}
+				_, err := os.Stat(filepath.Join(dir, "started"))
+				return err == nil
+			}, "the servers to start")
+
+			data := patterned(1<<20, 3)
+			for _, c := range []struct {
+				addr    string
+				spliced bool
+			}{
+				{"127.0.0.1", true},
+				{"::1", true},
+				{nstest.HostAddr4, false},
+				{nstest.HostAddr6, false},
+			} {
+				to := net.JoinHostPort(c.addr, strconv.Itoa(port))
+				var got []byte
+				var err error
+				nstest.WaitFor(t, 5*time.Second, func() bool {
+					got, err = tcpEcho(topo.Host, to, data)
+					return err == nil && len(got) > 0
+				}, "TCP "+to+" through pasta")
+				peer, echoed, ok := bytes.Cut(got, []byte("\n"))
+				if !ok {
+					t.Errorf("%s: no peer line in %d bytes back (%v)", to, len(got), err)
+					continue
+				}
+				if !bytes.Equal(echoed, data) {
+					t.Errorf("%s: got %d bytes echoed, want the %d sent, byte for byte", to, len(echoed), len(data))
+				}
+				seen, perr := netip.ParseAddr(strings.Trim(string(peer), "[]"))
+				if perr != nil {
+					t.Errorf("%s: the server saw the client from %q: %v", to, peer, perr)
+					continue
+				}
+				own := netip.MustParseAddr(nstest.HostAddr4)
+				if seen.Is6() {
+					own = netip.MustParseAddr(nstest.HostAddr6)
+				}
+				if c.spliced && seen != own {
+					t.Errorf("%s: the server saw the client from %v, want the namespace's own %v (spliced)", to, seen, own)
+				}
+				if !c.spliced && (seen == own || seen.IsLoopback()) {
+					t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
+				}
+				t.Logf("%s: seen from %v", to, seen)
+			}
+			if err := p.Stop(5 * time.Second); err != nil && !p.Exited() {
+				t.Errorf("stop pasta: %v", err)
+			}
+		})
+	}
+}
