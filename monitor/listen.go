@@ -24,7 +24,7 @@ var Translated = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 // TranslatedNs says for which protocols -T and -U (namespace to host,
 // pasta) work: they need listeners inside the namespace and the spliced
 // loopback path.
-var TranslatedNs = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: false}
+var TranslatedNs = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 
 // AutoForwarding says whether "auto" specifications work: they need the
 // port re-scan of the other side (monitor/auto.go). For -T and -U they

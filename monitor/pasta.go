@@ -107,6 +107,9 @@ func (m *monitor) openNamespace(cfg *conf.Config) error {
 	m.give(ipc.FDEntry{Role: ipc.FDTap}, ns.TapFD)
 	ns.TapFD = -1
 	m.giveNsListeners(ns)
+	if err := m.giveNsUDP(cfg, ns); err != nil {
+		return err
+	}
 	if !nc.Spawn() && !nc.NoNetnsQuit {
 		w, err := pasta.WatchGone(nc.Netns)
 		if err != nil {

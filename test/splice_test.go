@@ -8,8 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -114,5 +119,91 @@ func TestSpliceNsToHost(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spliceTransfer(t, topo, dir, tc.loop, tc.port, tc.up, tc.down)
 		})
+	}
+}
+
+// udpEchoServer echoes every datagram on addr inside ns, and reports the
+// address of each sender on from.
+func udpEchoServer(t *testing.T, ns *nstest.NS, addr netip.AddrPort) <-chan netip.AddrPort {
+	t.Helper()
+	var c *net.UDPConn
+	if err := ns.Do(func() error {
+		var err error
+		c, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+		return err
+	}); err != nil {
+		t.Fatalf("listen on UDP %v in %s: %v", addr, ns, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	from := make(chan netip.AddrPort, 64)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, peer, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			c.WriteToUDPAddrPort(buf[:n], peer)
+			select {
+			case from <- peer:
+			default:
+			}
+		}
+	}()
+	return from
+}
+
+// -U: datagrams from clients on the namespace's loopback reach a server
+// on Host's loopback at the same port and its answers come back, each
+// client its own flow, IPv4 and IPv6, small and near the largest size.
+func TestSpliceUDP(t *testing.T) {
+	nstest.NeedRoot(t)
+	nstest.NeedTool(t, "socat")
+	dir, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
+	const port = 9190
+	work := sharedDir(t)
+	big := patterned(60000, 5)
+	if err := os.WriteFile(filepath.Join(work, "big"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	froms := map[string]<-chan netip.AddrPort{}
+	var script strings.Builder
+	script.WriteString("set -e\n")
+	for _, fam := range []struct{ name, loop, socat string }{
+		{"4", "127.0.0.1", "UDP4:127.0.0.1"},
+		{"6", "::1", "UDP6:[::1]"},
+	} {
+		froms[fam.name] = udpEchoServer(t, topo.Host, netip.AddrPortFrom(netip.MustParseAddr(fam.loop), port))
+		for i := range 3 {
+			fmt.Fprintf(&script, "printf 'hello %s %d' | socat -T 1 - %s:%d >> %s/small%s\n", fam.name, i, fam.socat, port, work, fam.name)
+		}
+		fmt.Fprintf(&script, "socat -b 65536 -T 1 - %s:%d < %s/big > %s/big%s\n", fam.socat, port, work, work, fam.name)
+	}
+	stdout, stderr, code := runPasta(t, topo.Host, runAs{"root", -1}, dir, "--config-net", "-U", strconv.Itoa(port), "--", "sh", "-c", script.String())
+	if code != 0 {
+		t.Fatalf("pasta: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, fam := range []string{"4", "6"} {
+		got, _ := os.ReadFile(filepath.Join(work, "small"+fam))
+		want := fmt.Sprintf("hello %[1]s 0hello %[1]s 1hello %[1]s 2", fam)
+		if string(got) != want {
+			t.Errorf("IPv%s: the clients got %q back, want %q", fam, got, want)
+		}
+		got, _ = os.ReadFile(filepath.Join(work, "big"+fam))
+		if !bytes.Equal(got, big) {
+			t.Errorf("IPv%s: a datagram of %d bytes came back as %d bytes", fam, len(big), len(got))
+		}
+		ports := map[uint16]bool{}
+		for len(froms[fam]) > 0 {
+			p := <-froms[fam]
+			if !p.Addr().IsLoopback() {
+				t.Errorf("IPv%s: the server saw a client at %v, want the host's loopback", fam, p)
+			}
+			ports[p.Port()] = true
+		}
+		if len(ports) != 4 {
+			t.Errorf("IPv%s: the server saw clients at %d ports, want 4, one per flow", fam, len(ports))
+		}
 	}
 }

@@ -34,6 +34,8 @@ const (
 	// UDP: sockets of flows, bound sockets of -u rules.
 	kindUDPSock
 	kindUDPListen
+	// Spliced UDP of pasta: bound sockets of -U rules, flows.
+	kindUDPSplice
 )
 
 // Tick is the period of the worker's housekeeping: flow expiry, periodic
@@ -83,6 +85,8 @@ type Worker struct {
 	auto autoListeners // listeners of auto rules (auto.go)
 
 	splice spliceGlue // spliced -T connections of pasta (splice.go)
+	// spliced -U datagrams of pasta (udpsplice.go)
+	udpSplice udpSpliceGlue
 
 	// Counters: frames dropped by decode reason and by handling reason.
 	decodeDrops [header.NumDrops]uint64
@@ -121,7 +125,7 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	for i := range w.out {
 		w.out[i] = backing[i*outSlotSize : (i+1)*outSlotSize : (i+1)*outSlotSize]
 	}
-	var tcpListeners, udpListeners, nsListeners []handed
+	var tcpListeners, udpListeners, nsListeners, nsUDP []handed
 	for _, h := range fds {
 		switch h.entry.Role {
 		case ipc.FDTCPListener:
@@ -131,6 +135,10 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 			}
 			tcpListeners = append(tcpListeners, h)
 		case ipc.FDUDPListener:
+			if h.entry.Side == ipc.SideNamespace {
+				nsUDP = append(nsUDP, h)
+				continue
+			}
 			udpListeners = append(udpListeners, h)
 		case ipc.FDQemuListener:
 			w.listenFD = h.fd
@@ -201,6 +209,9 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	if err := w.splice.init(w, nsListeners); err != nil {
 		return nil, err
 	}
+	if err := w.udpSplice.init(w, nsUDP); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -239,6 +250,8 @@ func (w *Worker) Handle(ev engine.Event) {
 		w.splice.event(ev)
 	case kindUDPSock, kindUDPListen:
 		w.udp.event(ev)
+	case kindUDPSplice:
+		w.udpSplice.event(ev)
 	}
 }
 
@@ -565,6 +578,7 @@ func (w *Worker) periodic(now time.Time) {
 	w.l2.periodic(now)
 	w.tcp.periodic(now)
 	w.udp.periodic(now)
+	w.udpSplice.periodic(now)
 	if w.cfg.Log.Debug && now.Sub(w.lastStats) >= 10*time.Second {
 		w.sendStats()
 	}
@@ -594,6 +608,7 @@ func (w *Worker) sendStats() {
 	w.tcp.counters(add)
 	w.udp.counters(add)
 	w.splice.counters(add)
+	w.udpSplice.counters(add)
 	if len(c) == 0 {
 		return
 	}
