@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"passt-go/fwd"
 	"passt-go/host"
@@ -61,6 +62,11 @@ type Config struct {
 	TCP, UDP, ICMP, DHCP, NDP, DHCPv6, RA bool
 	// Freebind lets forwarding listeners bind addresses the host lacks.
 	Freebind bool
+	// UDPTimeout and UDPStreamTimeout are the idle timeouts of UDP flows
+	// with at most one datagram each way, and with more: the host's
+	// nf_conntrack_udp_timeout and nf_conntrack_udp_timeout_stream. Zero
+	// means the kernel's defaults.
+	UDPTimeout, UDPStreamTimeout time.Duration
 
 	Forward Forwarding
 
@@ -283,6 +289,10 @@ func resolve(o *Options, info *host.Info, parsePorts portParser) (*Config, error
 	c.DHCPv6 = !o.NoDHCPv6 && c.IPv6.Enabled && c.IPv6.Addr.IsValid()
 	c.RA = !o.NoRA && c.NDP && !o.ConfigNet
 
+	c.UDPTimeout, c.UDPStreamTimeout = info.UDPTimeouts.Timeout, info.UDPTimeouts.Stream
+	if c.UDP {
+		c.Warnings = append(c.Warnings, info.UDPTimeoutNotes...)
+	}
 	c.Warnings = append(c.Warnings, dns(o, info, c)...)
 	if c.MTU != 0 && c.IPv4.Enabled && c.MTU < MinMTU4 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("MTU %d is too small for IPv4 (minimum %d)", c.MTU, MinMTU4))

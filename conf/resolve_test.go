@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"passt-go/fwd"
 	"passt-go/host"
@@ -431,6 +432,12 @@ func TestResolveWarnings(t *testing.T) {
 			}),
 			want: nil},
 		{name: "no nameservers, -D none", mode: Passt, args: []string{"-D", "none"}, info: withInfo(func(i *host.Info) { i.Nameservers = nil }), want: nil},
+		{name: "unusable conntrack timeout", mode: Passt,
+			info: withInfo(func(i *host.Info) { i.UDPTimeoutNotes = []string{"Invalid value \"0\" in /proc/sys/x; using 30s"} }),
+			want: []string{"Invalid value \"0\" in /proc/sys/x; using 30s"}},
+		{name: "unusable conntrack timeout, no UDP", mode: Passt, args: []string{"--no-udp"},
+			info: withInfo(func(i *host.Info) { i.UDPTimeoutNotes = []string{"Invalid value \"0\" in /proc/sys/x; using 30s"} }),
+			want: nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,6 +449,31 @@ func TestResolveWarnings(t *testing.T) {
 			}
 			if !slices.Equal(c.Warnings, tc.want) {
 				t.Errorf("got %q, want %q", c.Warnings, tc.want)
+			}
+		})
+	}
+}
+
+// TestResolveUDPTimeouts: the connection tracker's timeouts read on the
+// host go into the configuration the worker receives, as they are.
+func TestResolveUDPTimeouts(t *testing.T) {
+	tests := []struct {
+		name          string
+		in            host.UDPTimeouts
+		timeout, strm time.Duration
+	}{
+		{"host values", host.UDPTimeouts{Timeout: 45 * time.Second, Stream: 200 * time.Second}, 45 * time.Second, 200 * time.Second},
+		{"nothing detected", host.UDPTimeouts{}, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ports fakePorts
+			c, err := resolve(mustParse(t, Passt), withInfo(func(i *host.Info) { i.UDPTimeouts = tc.in }), ports.parse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.UDPTimeout != tc.timeout || c.UDPStreamTimeout != tc.strm {
+				t.Errorf("got %v, %v, want %v, %v", c.UDPTimeout, c.UDPStreamTimeout, tc.timeout, tc.strm)
 			}
 		})
 	}
@@ -541,6 +573,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 			info: withInfo(func(i *host.Info) { i.V4, i.V6 = nil, nil })},
 		{name: "loopback resolver", mode: Passt,
 			info: withInfo(func(i *host.Info) { i.Nameservers = []netip.Addr{addr("127.0.0.53"), addr("::1")} })},
+		{name: "conntrack timeouts", mode: Passt, info: withInfo(func(i *host.Info) {
+			i.UDPTimeouts = host.UDPTimeouts{Timeout: 45 * time.Second, Stream: 200 * time.Second}
+		})},
 		{name: "real forwarding tables", mode: Pasta, realPorts: true, info: hostInfo(),
 			args: []string{"-t", "22,80:8080", "-t", "192.0.2.10/443", "-u", "~53", "-T", "none"}},
 	}

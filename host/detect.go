@@ -119,6 +119,7 @@ func Detect(opts Options) (*Info, error) {
 			info.EphemeralPorts = r
 		}
 	}
+	info.UDPTimeouts, info.UDPTimeoutNotes = ReadUDPTimeouts(opts.SysctlDir)
 	return info, nil
 }
 

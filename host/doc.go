@@ -4,14 +4,15 @@
 // Package host reads the host's network configuration the way passt does:
 // the template interface for each address family (the one holding the
 // default route, unless one is named), its addresses, gateway, routes and
-// MTU, the resolvers and search list of resolv.conf, the hostname and the
-// ephemeral port range. It reads the kernel through netlink and never runs
-// ip(8).
+// MTU, the resolvers and search list of resolv.conf, the hostname, the
+// ephemeral port range and the connection tracker's UDP timeouts. It reads
+// the kernel through netlink and never runs ip(8).
 //
 // # Namespace
 //
 // Detect looks at the network namespace of the calling thread: it opens
-// its one netlink socket, and reads ip_local_port_range, on that thread.
+// its one netlink socket, and reads ip_local_port_range and the
+// connection tracker's timeouts, on that thread.
 // A caller that entered another namespace must have locked its goroutine
 // to the thread (runtime.LockOSThread) first.
 //
@@ -64,4 +65,13 @@
 //
 // The kernel's ip_local_port_range of the namespace, or 49152-65535 when
 // it cannot be read or makes no sense.
+//
+// # UDP flow timeouts
+//
+// ReadUDPTimeouts, called by Detect, reads the connection tracker's
+// nf_conntrack_udp_timeout and nf_conntrack_udp_timeout_stream (seconds)
+// under /proc/sys (Options.SysctlDir): the idle timeouts of UDP flows
+// with at most one datagram each way, and with more. Without the files (no
+// nf_conntrack module) the kernel's defaults apply, 30 s and 120 s; a
+// value that is zero or not a number gives the default and a note.
 package host

@@ -48,6 +48,11 @@ type Info struct {
 
 	// EphemeralPorts is the kernel's ip_local_port_range.
 	EphemeralPorts [2]uint16
+	// UDPTimeouts are the connection tracker's UDP timeouts (defaults
+	// when it has none), and UDPTimeoutNotes say why a value that was
+	// there could not be used (see ReadUDPTimeouts).
+	UDPTimeouts     UDPTimeouts
+	UDPTimeoutNotes []string
 	// Looked lists the interfaces examined when no template was found, for
 	// the error message.
 	Looked []string
@@ -63,4 +68,7 @@ type Options struct {
 	// PortRangeFile is where the ephemeral port range is read; default
 	// /proc/sys/net/ipv4/ip_local_port_range.
 	PortRangeFile string
+	// SysctlDir is where the connection tracker's UDP timeouts are read;
+	// default DefaultSysctlDir.
+	SysctlDir string
 }

@@ -22,6 +22,13 @@ var guestMAC = header.MAC{0x02, 0, 0, 0, 0, 0x42}
 // end of a socketpair as its qemu connection; the other end is returned.
 func testWorker(t testing.TB) (*Worker, int) {
 	t.Helper()
+	return testWorkerWith(t, nil)
+}
+
+// testWorkerWith is testWorker with the resolved configuration changed
+// by change, when not nil, before the worker is built.
+func testWorkerWith(t testing.TB, change func(*conf.Config)) (*Worker, int) {
+	t.Helper()
 	opts, _, err := conf.Parse(conf.Passt, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +45,9 @@ func testWorker(t testing.TB) (*Worker, int) {
 	cfg, err := conf.Resolve(opts, info)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if change != nil {
+		change(cfg)
 	}
 	mon, wrk, err := ipc.Pair()
 	if err != nil {

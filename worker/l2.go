@@ -158,8 +158,15 @@ func (s *l2) learn(f *header.Frame) {
 }
 
 // dispatch hands a decoded frame to its service; it reports a drop reason
-// when nothing took the frame.
+// when nothing took the frame. UDP datagrams queued from the guest go out
+// after the last frame at hand (udpGlue.afterFrame).
 func (s *l2) dispatch(frame []byte, f *header.Frame) (drop, bool) {
+	why, dropped := s.dispatchFrame(frame, f)
+	s.w.udp.afterFrame()
+	return why, dropped
+}
+
+func (s *l2) dispatchFrame(frame []byte, f *header.Frame) (drop, bool) {
 	switch f.EtherType {
 	case header.EtherTypeARP:
 		if !s.arpOn {

@@ -18,14 +18,6 @@ import (
 	"passt-go/proto/udp"
 )
 
-// UDP flow timeouts. The host's net.netfilter.nf_conntrack_udp_timeout and
-// _timeout_stream would give them, but the worker cannot read /proc and the
-// configuration carries no such fields: these are the kernel's defaults.
-const (
-	udpTimeout       = udp.DefaultTimeout
-	udpStreamTimeout = udp.DefaultStreamTimeout
-)
-
 // udpRefusedLogEvery is the least time between two log lines about flows
 // refused at the limit.
 const udpRefusedLogEvery = 10 * time.Second
@@ -86,8 +78,10 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 			}
 			return s.seenLL
 		},
-		Timeout:       udpTimeout,
-		StreamTimeout: udpStreamTimeout,
+		// The monitor read the host's connection tracker timeouts: the
+		// worker cannot read /proc. Zero gives the defaults.
+		Timeout:       c.UDPTimeout,
+		StreamTimeout: c.UDPStreamTimeout,
 		MaxFlows:      maxFlows,
 		Outbound4:     c.IPv4.Outbound,
 		Outbound6:     c.IPv6.Outbound,
@@ -107,7 +101,8 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 		return err
 	}
 	g.flush = t
-	w.logf(ipc.LevelDebug, "UDP: at most %d flows, timeouts %v and %v (stream)", g.h.MaxFlows(), udpTimeout, udpStreamTimeout)
+	timeout, stream := g.h.Timeouts()
+	w.logf(ipc.LevelDebug, "UDP: at most %d flows, timeouts %v and %v (stream)", g.h.MaxFlows(), timeout, stream)
 	return nil
 }
 
@@ -124,26 +119,39 @@ func (g *udpGlue) add(l handed) error {
 	return g.h.AddListener(l.fd, fw)
 }
 
-// fromGuest queues a UDP datagram from the guest. While the reader holds
-// more frames the queue waits (to be sent in one sendmmsg with the next
-// datagrams of the flow), with the flush timer as a backstop; otherwise it
-// goes out at once. The handler counts its drops.
+// fromGuest queues a UDP datagram from the guest; afterFrame decides when
+// the queue goes out. The handler counts its drops.
 func (g *udpGlue) fromGuest(frame []byte, f *header.Frame) (drop, bool) {
 	if g.h == nil {
 		return dropDisabled, true
 	}
 	g.h.FromGuest(frame, *f)
-	if !g.h.Pending() {
-		return 0, false
+	return 0, false
+}
+
+// afterFrame runs after each frame from the guest, whichever handler took
+// it. Datagrams queued from the guest wait (to be sent in one sendmmsg
+// with the next datagrams of their flow) while the reader holds more
+// frames, and go out after the last one. The tap reader holds whole
+// frames, so its last frame always comes; the qemu stream may hold part
+// of one, and the flush timer is the backstop there. Not waiting for the
+// timer where it is not needed saves a timerfd_settime per batch.
+func (g *udpGlue) afterFrame() {
+	if g.h == nil || !g.h.Pending() {
+		return
 	}
-	more := g.w.sr != nil && g.w.sr.Buffered() > 0
-	if more && !g.armed {
-		g.armed = g.flush.Set(time.Nanosecond, 0) == nil
-	}
-	if !more || !g.armed {
+	switch {
+	case g.w.tr != nil && g.w.tr.Buffered() > 0:
+	case g.w.sr != nil && g.w.sr.Buffered() > 0:
+		if !g.armed {
+			g.armed = g.flush.Set(time.Nanosecond, 0) == nil
+		}
+		if !g.armed {
+			g.h.Flush()
+		}
+	default:
 		g.h.Flush()
 	}
-	return 0, false
 }
 
 func (g *udpGlue) event(ev engine.Event) {

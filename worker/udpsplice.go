@@ -106,7 +106,14 @@ func (g *udpSpliceGlue) init(w *Worker, socks []handed) error {
 		closeHanded(socks)
 		return nil
 	}
-	g.timeout, g.stream = udp.DefaultTimeout, udp.DefaultStreamTimeout
+	// The host's connection tracker timeouts, as for the tap's flows.
+	g.timeout, g.stream = w.cfg.UDPTimeout, w.cfg.UDPStreamTimeout
+	if g.timeout <= 0 {
+		g.timeout = udp.DefaultTimeout
+	}
+	if g.stream <= 0 {
+		g.stream = udp.DefaultStreamTimeout
+	}
 	g.byKey = make(map[udpSpliceKey]uint32)
 	for i := range g.bufs {
 		g.bufs[i] = make([]byte, 1<<16)

@@ -133,6 +133,10 @@ func (r *TapReader) Next() (frame []byte, ok bool) {
 	return r.mem[b:e:e], true
 }
 
+// Buffered returns the number of frames read by Fill and not yet
+// returned by Next.
+func (r *TapReader) Buffered() int { return r.count }
+
 // Counters returns the reader's totals.
 func (r *TapReader) Counters() Counters { return r.c }
 

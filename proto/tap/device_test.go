@@ -523,8 +523,12 @@ func TestTapReaderDropsBadLengths(t *testing.T) {
 			t.Fatalf("Fill: %v", err)
 		}
 		// Take one frame only, so that the ring wraps with frames kept.
+		before := r.Buffered()
 		if f, ok := r.Next(); ok {
 			got = append(got, bytes.Clone(f))
+			if after := r.Buffered(); after != before-1 {
+				t.Errorf("Buffered: %d before Next, %d after, want one less", before, after)
+			}
 		}
 	}
 	equalFrames(t, got, want)

@@ -68,15 +68,19 @@
 // the peer itself complained, else from the complaining router as
 // nat.Inbound shows it, quoting the datagram as the guest sent it (its
 // addresses and ports): the guest's stack finds its socket and reports,
-// for instance, ECONNREFUSED. Errors raised locally are only counted.
+// for instance, ECONNREFUSED. Listening sockets have the same options: an
+// error about a reply a flow sent through one (a flow without its own
+// socket) is matched to the flow by the reply's destination, and reported
+// the same way. Errors raised locally are only counted.
 //
 // # Timeouts and limits
 //
 // A flow that has seen at most one datagram each way expires after
-// Config.Timeout of silence (DefaultTimeout, 30 s, as the host's
-// nf_conntrack_udp_timeout), one with more after Config.StreamTimeout
-// (DefaultStreamTimeout, 120 s, as nf_conntrack_udp_timeout_stream): the
-// worker calls Expire from its periodic tick. At most Config.MaxFlows flows
+// Config.Timeout of silence, one with more after Config.StreamTimeout: the
+// worker calls Expire from its periodic tick. The worker passes the host's
+// nf_conntrack_udp_timeout and nf_conntrack_udp_timeout_stream, which the
+// monitor reads at start; DefaultTimeout (30 s) and DefaultStreamTimeout
+// (120 s), the kernel's defaults, apply otherwise. At most Config.MaxFlows flows
 // (and so sockets) exist at once; beyond that, and when the shared table is
 // full, new flows are refused and counted while existing ones keep
 // working.

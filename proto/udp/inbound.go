@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -18,7 +19,9 @@ import (
 // AddListener takes over fd, a bound UDP socket of a forwarding rule (IPv4,
 // or IPv6 possibly dual-stack, bound with SO_REUSEADDR as the monitor
 // binds them): it asks for the destination address of each datagram
-// (IP_PKTINFO, IPV6_RECVPKTINFO) and registers the socket with the loop.
+// (IP_PKTINFO, IPV6_RECVPKTINFO) and for ICMP errors (IP_RECVERR,
+// IPV6_RECVERR), asks for large buffers, and registers the socket with the
+// loop.
 // The Handler closes fd at Close, and at once when it fails here.
 func (h *Handler) AddListener(fd int, fw Forward) error {
 	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
@@ -33,6 +36,17 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 			err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
 		} else {
 			err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
+		}
+	}
+	if err == nil {
+		setBuffers(fd)
+		// ICMP errors about the replies of flows answering through
+		// this socket; IP_RECVERR also covers IPv4 peers of a
+		// dual-stack socket. Best effort: without them those errors
+		// are lost, as they would be anyway.
+		setInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1)
+		if domain == unix.AF_INET6 {
+			setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1)
 		}
 	}
 	if err == nil && (fw.Port == 0 || fw.ToPort == 0) {
@@ -85,6 +99,63 @@ func (h *Handler) listenEvent(li uint32) {
 			break
 		}
 	}
+}
+
+// listenErrors reads the error queue of listening socket li: an ICMP
+// error about a reply that a flow answering through the socket sent (see
+// openInbound) goes to the guest, quoting the reply, as on a flow's own
+// socket. The error names the reply's destination, the peer, which finds
+// the flow.
+func (h *Handler) listenErrors(li uint32) {
+	if li >= uint32(len(h.listeners)) || h.listeners[li].fd < 0 {
+		return
+	}
+	l := &h.listeners[li]
+	// The data is read where an IPv6 quote starts, and moved for IPv4
+	// once the family is known.
+	off := errDataOff(false)
+	for i := 0; i < maxErrors; i++ {
+		h.errIov.Base = &h.errBuf[off]
+		h.errIov.SetLen(len(h.errBuf) - off)
+		h.errMsg.Name = (*byte)(unsafe.Pointer(&h.errName.raw))
+		h.errMsg.Namelen = unix.SizeofSockaddrInet6
+		h.errMsg.Control = &h.errCtrl[0]
+		h.errMsg.SetControllen(errControlRoom)
+		h.errMsg.Flags = 0
+		n, e := recvmsg(l.fd, &h.errMsg, unix.MSG_ERRQUEUE)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			break
+		}
+		ee, ok := parseExtendedErr(h.errCtrl[:min(int(h.errMsg.Controllen), errControlRoom)])
+		peer, peerPort, named := h.errName.get()
+		if !ok || !named || ee.origin != icmpOrigin(peer.Is4()) {
+			h.c.Drops[DropLocalError]++
+			continue
+		}
+		key, d := h.inboundKey(l, peer, peerPort)
+		if d != DropNone {
+			h.c.Drops[d]++
+			continue
+		}
+		idx, found := h.flows.Lookup(key)
+		if !found {
+			h.c.Drops[DropPeer]++
+			continue
+		}
+		st := &h.state[idx]
+		if !st.live || st.fd >= 0 || st.listener != int32(li) || st.peer != peer || st.peerPort != peerPort {
+			h.c.Drops[DropPeer]++
+			continue
+		}
+		if v4 := peer.Is4(); v4 {
+			copy(h.errBuf[errDataOff(v4):], h.errBuf[off:off+n])
+		}
+		h.reflectError(key, st, ee, n)
+	}
+	getInt(l.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 }
 
 // inbound forwards datagram i of the last recvmmsg on listener li.

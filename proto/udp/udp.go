@@ -43,6 +43,12 @@ const (
 	arenaSize = 256 << 10
 	// maxErrors bounds the error-queue reads made for one event.
 	maxErrors = 16
+	// sockBuffer is the SO_RCVBUF and SO_SNDBUF asked for on flow and
+	// listening sockets: the kernel caps it at net.core.rmem_max and
+	// wmem_max (and doubles it). A burst arriving while the worker is busy
+	// elsewhere waits in the socket rather than being dropped by the
+	// kernel, and sendmmsg finds room for a whole batch.
+	sockBuffer = 4 << 20
 )
 
 // Config is what a Handler needs besides its collaborators.
@@ -285,6 +291,12 @@ func (h *Handler) Counters() Counters { return h.c }
 
 // Flows returns the number of UDP flows open.
 func (h *Handler) Flows() int { return h.live }
+
+// Timeouts returns the idle timeouts in use: of flows with at most one
+// datagram each way, and of streams.
+func (h *Handler) Timeouts() (timeout, stream time.Duration) {
+	return h.cfg.Timeout, h.cfg.StreamTimeout
+}
 
 // MaxFlows returns the limit of UDP flows.
 func (h *Handler) MaxFlows() int { return h.max }
@@ -551,6 +563,7 @@ func (h *Handler) socket(v4 bool, local netip.Addr, port uint16, anyPort bool, i
 	} else if setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1) != 0 || setInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1) != 0 {
 		return fail()
 	}
+	setBuffers(fd)
 	if ifname != "" {
 		unix.BindToDevice(fd, ifname) // best effort, as for -o
 	}
@@ -565,6 +578,13 @@ func (h *Handler) socket(v4 bool, local netip.Addr, port uint16, anyPort bool, i
 		}
 	}
 	return fd, DropNone
+}
+
+// setBuffers asks for large socket buffers on fd; where the host's limits
+// are lower the kernel gives what they allow, which is not an error.
+func setBuffers(fd int) {
+	setInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, sockBuffer)
+	setInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sockBuffer)
 }
 
 // connect connects fd to the peer and registers it for the flow at idx;
@@ -591,7 +611,12 @@ func (h *Handler) Event(ref engine.Ref, events uint32) {
 	case h.sockKind:
 		h.sockEvent(ref.Index, events)
 	case h.listenKind:
-		h.listenEvent(ref.Index)
+		if events&unix.EPOLLERR != 0 {
+			h.listenErrors(ref.Index)
+		}
+		if events&unix.EPOLLIN != 0 {
+			h.listenEvent(ref.Index)
+		}
 	}
 }
 
@@ -700,33 +725,46 @@ func (h *Handler) recvErrors(idx uint32, st *sock) {
 			break
 		}
 		ee, ok := parseExtendedErr(h.errCtrl[:min(int(h.errMsg.Controllen), errControlRoom)])
-		want := uint8(eeOriginICMP6)
-		if v4 {
-			want = eeOriginICMP
-		}
-		if !ok || ee.origin != want {
+		if !ok || ee.origin != icmpOrigin(v4) {
 			h.c.Drops[DropLocalError]++
 			continue
 		}
-		from := key.RemoteAddr
-		if ee.offender.IsValid() && ee.offender != st.peer {
-			if a, ok := h.nat.Inbound(ee.offender); ok && ofFamily(a, v4) {
-				from = a
-			}
-		}
-		l, d := putICMPError(h.errBuf, v4, n, h.guestMAC(), h.cfg.OurMAC,
-			icmpError{typ: ee.typ, code: ee.code, rest: errorRest(v4, ee.typ, ee.code, ee.info), from: from},
-			datagram{guest: key.GuestAddr, guestPort: key.GuestPort, remote: key.RemoteAddr, remotePort: key.RemotePort})
-		if d != DropNone {
-			h.c.Drops[d]++
-			continue
-		}
-		h.out.Send(h.errBuf[:l])
-		h.c.Errors++
+		h.reflectError(key, st, ee, n)
 	}
 	// Clear an error the queue did not account for, so that epoll stops
 	// reporting it.
 	getInt(int(st.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+}
+
+// icmpOrigin is the error-queue origin of ICMP errors of the family.
+func icmpOrigin(v4 bool) uint8 {
+	if v4 {
+		return eeOriginICMP
+	}
+	return eeOriginICMP6
+}
+
+// reflectError sends the guest the ICMP error ee about a datagram of the
+// flow key, whose n bytes of data are at h.errBuf[errDataOff(v4):]: from
+// the flow's remote address when the peer itself complained, else from
+// the complaining router as the address mapping shows it.
+func (h *Handler) reflectError(key flow.Key, st *sock, ee extendedErr, n int) {
+	v4 := key.GuestAddr.Is4()
+	from := key.RemoteAddr
+	if ee.offender.IsValid() && ee.offender != st.peer {
+		if a, ok := h.nat.Inbound(ee.offender); ok && ofFamily(a, v4) {
+			from = a
+		}
+	}
+	l, d := putICMPError(h.errBuf, v4, n, h.guestMAC(), h.cfg.OurMAC,
+		icmpError{typ: ee.typ, code: ee.code, rest: errorRest(v4, ee.typ, ee.code, ee.info), from: from},
+		datagram{guest: key.GuestAddr, guestPort: key.GuestPort, remote: key.RemoteAddr, remotePort: key.RemotePort})
+	if d != DropNone {
+		h.c.Drops[d]++
+		return
+	}
+	h.out.Send(h.errBuf[:l])
+	h.c.Errors++
 }
 
 // Expire closes every UDP flow idle for its timeout at time now: its

@@ -294,6 +294,73 @@ func TestICMPErrors(t *testing.T) {
 	}
 }
 
+// TestInboundICMPErrors: the guest answers a client on a forwarded port
+// that has gone away; the port unreachable comes back to the guest,
+// quoting its reply, both from a flow's own socket and through the
+// listening socket a flow shares when it cannot have its own.
+func TestInboundICMPErrors(t *testing.T) {
+	ns := newTestNS(t, remoteAddrs...)
+	tests := []struct {
+		name            string
+		client          netip.AddrPort
+		to, seen, guest netip.Addr
+		reuse           bool
+		shared          uint64
+		listenAt        uint16
+		wantType, wantC uint8
+	}{
+		{name: "ipv4 own socket", client: netip.MustParseAddrPort("127.0.0.1:0"), to: netip.MustParseAddr("127.0.0.1"), seen: gw4, guest: guest4,
+			reuse: true, listenAt: 5201, wantType: header.ICMPv4DestUnreachable, wantC: header.ICMPv4PortUnreachable},
+		{name: "ipv6 own socket", client: netip.AddrPortFrom(remote6, 0), to: remote6, seen: remote6, guest: guest6,
+			reuse: true, listenAt: 5202, wantType: header.ICMPv6DestUnreachable, wantC: header.ICMPv6PortUnreachable},
+		{name: "ipv4 through the listener", client: netip.MustParseAddrPort("127.0.0.1:0"), to: netip.MustParseAddr("127.0.0.1"), seen: gw4, guest: guest4,
+			shared: 1, listenAt: 5203, wantType: header.ICMPv4DestUnreachable, wantC: header.ICMPv4PortUnreachable},
+		{name: "ipv6 through the listener", client: netip.MustParseAddrPort("[::1]:0"), to: netip.IPv6Loopback(), seen: gw6, guest: guest6,
+			shared: 1, listenAt: 5204, wantType: header.ICMPv6DestUnreachable, wantC: header.ICMPv6PortUnreachable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 64, nil)
+			lfd := listenerSocket(t, ns, tc.listenAt, tc.reuse)
+			const guestPort = 7001
+			if err := r.h.AddListener(lfd, Forward{Port: tc.listenAt, ToPort: guestPort}); err != nil {
+				t.Fatal(err)
+			}
+			client := newServer(t, ns, tc.client)
+			client.send(t, netip.AddrPortFrom(tc.to, tc.listenAt), []byte("hello"))
+			ns.do(func() {
+				if !r.pump(1) {
+					t.Error("the client's datagram did not reach the guest")
+				}
+			})
+			if len(r.sink.frames) == 0 {
+				t.FailNow()
+			}
+			// The client goes away; the guest answers all the same.
+			unix.Close(client.fd)
+			client.fd = -1
+			seen := netip.AddrPortFrom(tc.seen, client.addr.Port())
+			guest := netip.AddrPortFrom(tc.guest, guestPort)
+			reply := []byte("are you still there?")
+			frame, f := udpFrame(t, guest, seen, 64, reply)
+			ns.do(func() {
+				r.h.FromGuest(frame, f)
+				r.h.Flush()
+				if !r.pump(2) {
+					t.Error("no ICMP error reached the guest")
+				}
+			})
+			if len(r.sink.frames) < 2 {
+				t.FailNow()
+			}
+			checkICMPError(t, r.sink.frames[1], tc.seen, tc.guest, tc.wantType, tc.wantC, guest, seen, reply)
+			if c := r.h.Counters(); c.Shared != tc.shared || c.Errors != 1 {
+				t.Errorf("got shared %d errors %d, want %d and 1 (drops %v)", c.Shared, c.Errors, tc.shared, c.Drops)
+			}
+		})
+	}
+}
+
 // checkICMPError checks an ICMP error frame from src to dst, of type typ
 // and code code, quoting a UDP datagram from qsrc to qdst with data.
 func checkICMPError(t *testing.T, frame []byte, src, dst netip.Addr, typ, code uint8, qsrc, qdst netip.AddrPort, data []byte) {

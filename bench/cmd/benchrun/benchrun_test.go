@@ -163,7 +163,7 @@ func TestIperfResult(t *testing.T) {
 		t.Errorf("retransmits = %v, want 7", r.End.SumSent.Retransmits)
 	}
 	u, err := r.udp("udp_out")
-	if err != nil || u["udp_out_loss"] != 0.5 || u["udp_out_gbps"] != 5 {
+	if err != nil || u["udp_out_loss"] != 0.5 || u["udp_out_gbps"] != 5 || u["udp_out_cpu"] != 0.2 {
 		t.Errorf("udp = %v, %v", u, err)
 	}
 	r.cpu = math.NaN()

@@ -45,6 +45,7 @@ type options struct {
 	workloads    map[string]bool
 	pace         string
 	udpRate      string
+	udpBuffer    string
 	udpLen       int
 	crrParallel  int
 	msgSize      int
@@ -80,6 +81,7 @@ func parseOptions(args []string) (*options, error) {
 	wlList := fs.String("workloads", strings.Join(allWorkloads, ","), "workloads, comma separated")
 	fs.StringVar(&o.pace, "pace", "5G", "iperf3 -b rate of the paced TCP test")
 	fs.StringVar(&o.udpRate, "udp-rate", "1G", "offered UDP rate (iperf3 -b)")
+	fs.StringVar(&o.udpBuffer, "udp-buffer", "4M", "socket buffers of both iperf3 ends in the UDP tests (iperf3 -w); 0 for iperf3's default")
 	fs.IntVar(&o.udpLen, "udp-len", 1400, "UDP payload `BYTES` (iperf3 -l)")
 	fs.IntVar(&o.crrParallel, "crr-parallel", 4, "parallel clients of the connection-rate test")
 	fs.IntVar(&o.msgSize, "msg-size", 64, "message `BYTES` of the connection-rate and latency tests")
@@ -534,8 +536,8 @@ func (b *bench) optionString() string {
 			wl = append(wl, w)
 		}
 	}
-	return fmt.Sprintf("runs=%d duration=%ds short=%ds rr-duration=%v startup-runs=%d pace=%s udp-rate=%s udp-len=%d crr-parallel=%d msg-size=%d rr-cpu=%d impls=%s workloads=%s",
-		o.runs, o.duration, o.short, o.rrDuration, o.startupRuns, o.pace, o.udpRate, o.udpLen,
+	return fmt.Sprintf("runs=%d duration=%ds short=%ds rr-duration=%v startup-runs=%d pace=%s udp-rate=%s udp-len=%d udp-buffer=%s crr-parallel=%d msg-size=%d rr-cpu=%d impls=%s workloads=%s",
+		o.runs, o.duration, o.short, o.rrDuration, o.startupRuns, o.pace, o.udpRate, o.udpLen, o.udpBuffer,
 		o.crrParallel, o.msgSize, o.rrCPU, strings.Join(o.impls, ","), strings.Join(wl, ","))
 }
 

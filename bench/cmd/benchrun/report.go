@@ -212,8 +212,8 @@ func (b *bench) report(impls []*impl, elapsed time.Duration) (text, md string) {
 	intro := []string{
 		fmt.Sprintf("passt-go side-by-side benchmark, %s, %d CPUs, %s",
 			time.Now().Format("2006-01-02 15:04"), runtimeCPUs(), kernel()),
-		fmt.Sprintf("medians of %d run(s) [min-max]; start-up: median of %d; TCP ns->host %d s, other iperf3 tests %d s, paced at %s, UDP offered %s with %d-byte datagrams, %d connection-rate clients, latency on CPU %d; took %s",
-			o.runs, o.startupRuns, o.duration, o.short, o.pace, o.udpRate, o.udpLen, o.crrParallel, o.rrCPU,
+		fmt.Sprintf("medians of %d run(s) [min-max]; start-up: median of %d; TCP ns->host %d s, other iperf3 tests %d s, paced at %s, UDP offered %s with %d-byte datagrams (iperf3 -w %s), %d connection-rate clients, latency on CPU %d; took %s",
+			o.runs, o.startupRuns, o.duration, o.short, o.pace, o.udpRate, o.udpLen, o.udpBuffer, o.crrParallel, o.rrCPU,
 			elapsed.Round(time.Second)),
 		"vN: ratio to veth; dN: ratio to Debian's pasta (passt columns: to Debian's passt); - not applicable; n/a[k]: no figure, reason in note k",
 		"veth has no forwarder: its host->ns rows use the direct route to the namespace, its -T row the direct route to the host",
@@ -352,7 +352,7 @@ func (r *results) save(path string, impls []*impl, o *options) {
 	out["metrics"] = labels
 	out["options"] = map[string]any{
 		"runs": o.runs, "duration_s": o.duration, "short_s": o.short, "rr_duration": o.rrDuration.String(),
-		"startup_runs": o.startupRuns, "pace": o.pace, "udp_rate": o.udpRate, "udp_len": o.udpLen,
+		"startup_runs": o.startupRuns, "pace": o.pace, "udp_rate": o.udpRate, "udp_len": o.udpLen, "udp_buffer": o.udpBuffer,
 		"crr_parallel": o.crrParallel, "msg_size": o.msgSize, "rr_cpu": o.rrCPU,
 	}
 	writeJSON(path, out)

@@ -51,8 +51,10 @@ var metrics = []metric{
 	{"tcp_nslo_cpu", "tcp-nslo", "TCP ns lo->host lo (-T), CPU s/Gbit", fmtReal},
 	{"udp_out_gbps", "udp-out", "UDP ns->host, received Gbit/s", fmtRate},
 	{"udp_out_loss", "udp-out", "UDP ns->host, loss %", fmtPct},
+	{"udp_out_cpu", "udp-out", "UDP ns->host, CPU s/Gbit", fmtReal},
 	{"udp_in_gbps", "udp-in", "UDP host->ns, received Gbit/s", fmtRate},
 	{"udp_in_loss", "udp-in", "UDP host->ns, loss %", fmtPct},
+	{"udp_in_cpu", "udp-in", "UDP host->ns, CPU s/Gbit", fmtReal},
 	{"crr_cps", "crr", "TCP connect+echo+close ns->host, conn/s", fmtCount},
 	{"rr_p50", "rr", "TCP request/response ns->host, 1 CPU, p50 us", fmtReal},
 	{"rr_p99", "rr", "TCP request/response ns->host, 1 CPU, p99 us", fmtReal},
@@ -138,7 +140,7 @@ var workloads = []workload{
 	}},
 	{"udp-out", func(ctx context.Context, b *bench, in *instance) (map[string]float64, error) {
 		r, err := b.iperf(ctx, in, "udp-out", in.host, in.guest, portHostIperf, in.toHost, b.opt.short,
-			"-u", "-b", b.opt.udpRate, "-l", strconv.Itoa(b.opt.udpLen))
+			b.udpArgs()...)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +148,7 @@ var workloads = []workload{
 	}},
 	{"udp-in", func(ctx context.Context, b *bench, in *instance) (map[string]float64, error) {
 		r, err := b.iperf(ctx, in, "udp-in", in.host, in.guest, portHostIperf, in.toHost, b.opt.short,
-			"-u", "-b", b.opt.udpRate, "-l", strconv.Itoa(b.opt.udpLen), "-R")
+			append(b.udpArgs(), "-R")...)
 		if err != nil {
 			return nil, err
 		}
@@ -244,12 +246,28 @@ func (r *iperfResult) cpuPerGbit() float64 {
 	return r.cpu / gbit
 }
 
-// udp returns the received rate and the loss seen by the receiver.
+// udp returns the received rate, the loss seen by the receiver and the
+// CPU time per gigabit received.
 func (r *iperfResult) udp(prefix string) (map[string]float64, error) {
 	if r.End.Sum.LostPercent == nil {
 		return nil, errors.New("iperf3: no UDP loss figure")
 	}
-	return map[string]float64{prefix + "_gbps": r.receivedGbps(), prefix + "_loss": *r.End.Sum.LostPercent}, nil
+	return map[string]float64{prefix + "_gbps": r.receivedGbps(), prefix + "_loss": *r.End.Sum.LostPercent,
+		prefix + "_cpu": r.cpuPerGbit()}, nil
+}
+
+// udpArgs are the iperf3 client options of the UDP tests. The socket
+// buffer (-w, which iperf3 applies to both ends) is the same for every
+// implementation, veth included: iperf3's default receive buffer loses
+// datagrams of a 1 Gbit/s flow in the receiving iperf3 itself whenever
+// it is scheduled out for a moment, which would hide what the networking
+// in between loses.
+func (b *bench) udpArgs() []string {
+	args := []string{"-u", "-b", b.opt.udpRate, "-l", strconv.Itoa(b.opt.udpLen)}
+	if b.opt.udpBuffer != "" && b.opt.udpBuffer != "0" {
+		args = append(args, "-w", b.opt.udpBuffer)
+	}
+	return args
 }
 
 // iperf runs one iperf3 test: a one-off server in serverNS on port, the
