@@ -30,16 +30,25 @@ import (
 // on after the monitor has become an unprivileged user. Listeners of ports
 // below 1024 then fail to bind, as upstream's do (not usable with auto).
 
-// AutoScansHost says whether the host's ports are scanned for -T auto
-// and -U auto (listeners inside the namespace for ports that listen on
-// the host). Until they are, those specifications are refused and
-// pasta's default for -T and -U is none.
-const AutoScansHost = false
+// AutoScansHost says, by protocol, whether the host's ports are scanned
+// for -T auto and -U auto (listeners inside the namespace for ports that
+// listen on the host; autohost.go). Where they are not, those
+// specifications are refused and pasta's default for that option is none.
+var AutoScansHost = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: false}
 
 // autoDirection reports whether auto works for the forwarding option opt
-// as far as the scans go: -t and -u scan the namespace.
+// as far as the scans go: -t and -u scan the namespace, -T and -U the
+// host.
 func autoDirection(opt string) bool {
-	return opt == "-t" || opt == "-u" || AutoScansHost
+	switch opt {
+	case "-t", "-u":
+		return true
+	case "-T":
+		return AutoScansHost[fwd.TCP]
+	case "-U":
+		return AutoScansHost[fwd.UDP]
+	}
+	return false
 }
 
 // ScanInterval is the period of the port scans.
@@ -80,7 +89,10 @@ type autoScanner struct {
 	cfg    *conf.Config
 	files  map[string]int // /proc/net files by name: copies the scanner owns
 	tables []*autoTable
-	buf    []byte
+	// host is -T auto, which scans the host's own tables, hostFiles.
+	host      *hostTable
+	hostFiles map[string]int
+	buf       []byte
 }
 
 // newAutoScanner returns the scanner for cfg, or nil when no rule is an
@@ -108,11 +120,23 @@ func (m *monitor) newAutoScanner(cfg *conf.Config) *autoScanner {
 			open: map[autoKey]ipc.Unlisten{}, failed: map[autoKey]bool{},
 		})
 	}
-	if len(s.tables) == 0 {
+	s.host = m.newHostTable(cfg)
+	if len(s.tables) == 0 && s.host == nil {
 		return nil
 	}
-	if len(m.pasta.ns.ProcNet) == 0 {
-		m.log.Warnf("auto forwarding: the namespace's socket tables could not be opened: no port is forwarded automatically")
+	if len(s.tables) > 0 && len(m.pasta.ns.ProcNet) == 0 {
+		m.log.Warnf("auto forwarding: the namespace's socket tables could not be opened: no port is forwarded automatically to the namespace")
+		s.tables = nil
+	}
+	if s.host != nil {
+		if len(m.pasta.hostProcNet) == 0 {
+			m.log.Warnf("-T auto: the host's socket tables could not be opened: no port is forwarded automatically to the host")
+			s.host = nil
+		} else {
+			s.hostFiles = m.pasta.hostProcNet
+		}
+	}
+	if len(s.tables) == 0 && s.host == nil {
 		return nil
 	}
 	// The scans outlive nothing the namespace owns: the namespace closes
@@ -150,14 +174,34 @@ func (m *monitor) startAuto() {
 	}()
 }
 
-// scan reads the namespace's listening ports once and opens or closes
-// listeners to match. It fails only when the worker cannot be told.
+// scan reads the listening ports of the namespace (and of the host, for
+// -T auto) once and opens or closes listeners to match. It fails only
+// when the worker cannot be told.
+//
+// A port one direction has an auto listener for is never forwarded back
+// by the other: the listener shows in the other side's table. Which ports
+// those are is taken before either direction changes anything, so that a
+// listener closed by this scan, still in the tables just read, is not
+// taken for a service.
 func (s *autoScanner) scan() error {
-	var tcp, udp ipc.PortSet
-	s.read("tcp", stateListen, &tcp)
-	s.read("tcp6", stateListen, &tcp)
-	s.read("udp", stateClose, &udp)
-	s.read("udp6", stateClose, &udp)
+	var tcp, udp, hostTCP ipc.PortSet
+	s.read(s.files, "tcp", stateListen, &tcp)
+	s.read(s.files, "tcp6", stateListen, &tcp)
+	s.read(s.files, "udp", stateClose, &udp)
+	s.read(s.files, "udp6", stateClose, &udp)
+	var onHost, inNs ipc.PortSet // TCP ports of our auto listeners
+	if s.host != nil {
+		s.read(s.hostFiles, "tcp", stateListen, &hostTCP)
+		s.read(s.hostFiles, "tcp6", stateListen, &hostTCP)
+		s.host.openPorts(&inNs)
+	}
+	for _, a := range s.tables {
+		if a.proto == ipc.TCP {
+			for k := range a.open {
+				onHost.Add(k.port)
+			}
+		}
+	}
 	for _, a := range s.tables {
 		listening := tcp
 		if a.proto == ipc.UDP {
@@ -170,17 +214,27 @@ func (s *autoScanner) scan() error {
 				listening.Add(p)
 			}
 		}
+		// Our -T auto listeners show as TCP ports inside: never
+		// forwarded back, for UDP unless a UDP socket has the port.
+		for p := range inNs.All() {
+			if !udp.Has(p) || a.proto == ipc.TCP {
+				listening.Remove(p)
+			}
+		}
 		if err := s.sync(a, &listening); err != nil {
 			return err
 		}
+	}
+	if s.host != nil {
+		return s.syncHost(s.host, &hostTCP, &onHost)
 	}
 	return nil
 }
 
 // read adds the ports of the sockets in state of the named /proc/net
-// file to set; a missing or unreadable file adds nothing.
-func (s *autoScanner) read(name string, state uint8, set *ipc.PortSet) {
-	fd, ok := s.files[name]
+// file of files to set; a missing or unreadable file adds nothing.
+func (s *autoScanner) read(files map[string]int, name string, state uint8, set *ipc.PortSet) {
+	fd, ok := files[name]
 	if !ok {
 		return
 	}
@@ -252,24 +306,18 @@ func (s *autoScanner) sync(a *autoTable, listening *ipc.PortSet) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	// One message per MaxFDs: every one complete, none with More set.
-	for start := 0; start < len(entries); start += ipc.MaxFDs {
-		end := min(start+ipc.MaxFDs, len(entries))
-		msg := ipc.Message{Body: ipc.FDs{Entries: entries[start:end:end]}, FDs: fds[start:end:end]}
-		if err := s.m.conn.Send(msg); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.sendFDs(entries, fds)
 }
 
-// forwards reports whether t has a rule for port.
+// forwards reports whether t has a rule for port whose listeners are
+// open from the start. Auto rules are left out: their listeners come and
+// go, and scan excludes those open at the time.
 func forwards(t *fwd.Table, port uint16) bool {
 	if t == nil {
 		return false
 	}
 	for _, r := range t.Rules {
-		if r.Contains(port) {
+		if !r.Auto && r.Contains(port) {
 			return true
 		}
 	}

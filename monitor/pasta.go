@@ -26,6 +26,8 @@ type pastaState struct {
 	ns    *pasta.Namespace
 	watch *pasta.Watcher // nil: spawned, or --no-netns-quit
 	path  string         // the joined namespace's file
+	// hostProcNet are the host's TCP tables for -T auto, by name.
+	hostProcNet map[string]int
 	// exit is the command's exit code once known, else -1.
 	exit int
 }
@@ -107,6 +109,7 @@ func (m *monitor) openNamespace(cfg *conf.Config) error {
 	m.give(ipc.FDEntry{Role: ipc.FDTap}, ns.TapFD)
 	ns.TapFD = -1
 	m.giveNsListeners(ns)
+	m.openHostProcNet(cfg)
 	if err := m.giveNsUDP(cfg, ns); err != nil {
 		return err
 	}

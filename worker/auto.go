@@ -54,9 +54,12 @@ func (w *Worker) autoAdd(e ipc.FDEntry, fd int) {
 		w.autoDrop(k, old)
 	}
 	var err error
-	if e.Role == ipc.FDTCPListener {
+	switch {
+	case e.Side == ipc.SideNamespace:
+		err = w.splice.add(e, fd)
+	case e.Role == ipc.FDTCPListener:
 		err = w.tcp.add(handed{entry: e, fd: fd})
-	} else {
+	default:
 		err = w.udp.add(handed{entry: e, fd: fd})
 	}
 	if err != nil {
@@ -70,11 +73,15 @@ func (w *Worker) autoAdd(e ipc.FDEntry, fd int) {
 }
 
 // autoCheck checks a listener handed over at run time: a TCP or UDP
-// listener on the host side, what its entry says it is, for a port of an
-// auto rule of its protocol.
+// listener on the host side, or a TCP listener inside the namespace (-T),
+// what its entry says it is, for a port of an auto rule of its protocol
+// and direction.
 func (w *Worker) autoCheck(e ipc.FDEntry, fd int) error {
 	var t *fwd.Table
+	side := ipc.SideHost
 	switch {
+	case e.Role == ipc.FDTCPListener && e.Proto == ipc.TCP && e.Side == ipc.SideNamespace && w.cfg.TCP:
+		t, side = w.cfg.Forward.TCPNs.Table, ipc.SideNamespace
 	case e.Role == ipc.FDTCPListener && e.Proto == ipc.TCP && w.tcp.on:
 		t = w.cfg.Forward.TCP.Table
 	case e.Role == ipc.FDUDPListener && e.Proto == ipc.UDP && w.udp.h != nil:
@@ -82,8 +89,8 @@ func (w *Worker) autoCheck(e ipc.FDEntry, fd int) error {
 	default:
 		return errString("descriptor for " + e.Role.String() + " " + e.Proto.String() + " at run time")
 	}
-	if e.Side != ipc.SideHost || e.Port == 0 {
-		return errString("listener not on the host side, or without a port")
+	if e.Side != side || e.Port == 0 {
+		return errString("listener not on the side of its rules, or without a port")
 	}
 	if t == nil || int(e.Rule) >= len(t.Rules) || !t.Rules[e.Rule].Auto || !t.Rules[e.Rule].Contains(e.Port) {
 		return errString("no auto forwarding rule has the port")
@@ -100,9 +107,12 @@ func (w *Worker) autoRemove(u ipc.Unlisten) {
 
 func (w *Worker) autoDrop(k autoKey, fd int) {
 	delete(w.auto, k)
-	if k.Role == ipc.FDTCPListener {
+	switch {
+	case k.Side == ipc.SideNamespace:
+		w.splice.remove(fd)
+	case k.Role == ipc.FDTCPListener:
 		w.tcp.h.RemoveListener(fd)
-	} else {
+	default:
 		w.udp.h.RemoveListener(fd)
 	}
 }

@@ -63,7 +63,8 @@ type parked struct {
 
 type spliceGlue struct {
 	w         *Worker
-	listeners []spliceListener
+	listeners []spliceListener // fd -1: a free slot, in freeL
+	freeL     []uint32
 	conns     []splice.Conn
 	want      [][2]uint32
 	in        []bool // the connection came in through -t
@@ -107,23 +108,57 @@ func (g *spliceGlue) init(w *Worker, listeners []handed) error {
 		closeHanded(listeners)
 		return nil
 	}
-	g.ready()
 	for i, l := range listeners {
 		e := l.entry
 		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
 			closeHanded(listeners[i:])
 			return fmt.Errorf("-T listener for port %d: no forwarding rule has it", e.Port)
 		}
-		r := table.Rules[e.Rule]
-		sl := spliceListener{fd: l.fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To, toPort: r.Target(e.Port)}
-		ref := engine.Ref{Kind: kindTCPSplice, Index: listenerBit | uint32(len(g.listeners))}
-		if err := w.loop.Add(l.fd, ref, unix.EPOLLIN); err != nil {
-			closeHanded(listeners[i:])
-			return fmt.Errorf("-T listener for port %d: %w", e.Port, err)
+		if err := g.add(e, l.fd); err != nil {
+			closeHanded(listeners[i+1:])
+			return err
 		}
-		g.listeners = append(g.listeners, sl)
 	}
 	return nil
+}
+
+// add starts accepting on fd, a -T listener described by e, whose rule
+// the caller checked; it closes fd if it cannot. Listeners keep their
+// index, which their events carry, until removed; a removed listener's
+// slot is used again.
+func (g *spliceGlue) add(e ipc.FDEntry, fd int) error {
+	g.ready()
+	r := g.w.cfg.Forward.TCPNs.Table.Rules[e.Rule]
+	sl := spliceListener{fd: fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To, toPort: r.Target(e.Port)}
+	n := uint32(len(g.listeners))
+	if k := len(g.freeL); k > 0 {
+		n = g.freeL[k-1]
+	}
+	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindTCPSplice, Index: listenerBit | n}, unix.EPOLLIN); err != nil {
+		closeFD(fd)
+		return fmt.Errorf("-T listener for port %d: %w", e.Port, err)
+	}
+	if n == uint32(len(g.listeners)) {
+		g.listeners = append(g.listeners, sl)
+	} else {
+		g.freeL = g.freeL[:len(g.freeL)-1]
+		g.listeners[n] = sl
+	}
+	return nil
+}
+
+// remove stops accepting on the -T listener fd and closes it. The
+// connections it accepted go on.
+func (g *spliceGlue) remove(fd int) {
+	for n := range g.listeners {
+		if l := &g.listeners[n]; l.fd == fd {
+			g.w.loop.Del(fd)
+			closeFD(fd)
+			*l = spliceListener{fd: -1}
+			g.freeL = append(g.freeL, uint32(n))
+			return
+		}
+	}
 }
 
 // inbound takes a connection from the host's loopback accepted on a -t
@@ -219,7 +254,7 @@ func (g *spliceGlue) open(a, b int, connecting, in bool) {
 func (g *spliceGlue) event(ev engine.Event) {
 	i := ev.Ref.Index
 	if i&listenerBit != 0 {
-		if n := int(i &^ listenerBit); n < len(g.listeners) {
+		if n := int(i &^ listenerBit); n < len(g.listeners) && g.listeners[n].fd >= 0 {
 			g.accept(&g.listeners[n])
 		}
 		return
