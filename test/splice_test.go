@@ -155,13 +155,21 @@ func udpEchoServer(t *testing.T, ns *nstest.NS, addr netip.AddrPort) <-chan neti
 
 // -U: datagrams from clients on the namespace's loopback reach a server
 // on Host's loopback at the same port and its answers come back, each
-// client its own flow, IPv4 and IPv6, small and near the largest size.
+// client its own flow, IPv4 and IPv6, small and near the largest size,
+// as root and as an ordinary user.
 func TestSpliceUDP(t *testing.T) {
 	nstest.NeedRoot(t)
 	nstest.NeedTool(t, "socat")
 	dir, _ := binaries(t)
 	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
-	const port = 9190
+	for i, who := range []runAs{{"root", -1}, {"unprivileged", 65534}} {
+		t.Run(who.name, func(t *testing.T) {
+			spliceUDP(t, topo, dir, who, uint16(9190+i))
+		})
+	}
+}
+
+func spliceUDP(t *testing.T, topo *nstest.Topology, dir string, who runAs, port uint16) {
 	work := sharedDir(t)
 	big := patterned(60000, 5)
 	if err := os.WriteFile(filepath.Join(work, "big"), big, 0o644); err != nil {
@@ -169,18 +177,20 @@ func TestSpliceUDP(t *testing.T) {
 	}
 	froms := map[string]<-chan netip.AddrPort{}
 	var script strings.Builder
-	script.WriteString("set -e\n")
 	for _, fam := range []struct{ name, loop, socat string }{
 		{"4", "127.0.0.1", "UDP4:127.0.0.1"},
 		{"6", "::1", "UDP6:[::1]"},
 	} {
 		froms[fam.name] = udpEchoServer(t, topo.Host, netip.AddrPortFrom(netip.MustParseAddr(fam.loop), port))
+		// The families run side by side, each client after the other.
+		script.WriteString("( set -e\n")
 		for i := range 3 {
 			fmt.Fprintf(&script, "printf 'hello %s %d' | socat -T 1 - %s:%d >> %s/small%s\n", fam.name, i, fam.socat, port, work, fam.name)
 		}
-		fmt.Fprintf(&script, "socat -b 65536 -T 1 - %s:%d < %s/big > %s/big%s\n", fam.socat, port, work, work, fam.name)
+		fmt.Fprintf(&script, "socat -b 65536 -T 1 - %s:%d < %s/big > %s/big%s\n) &\n", fam.socat, port, work, work, fam.name)
 	}
-	stdout, stderr, code := runPasta(t, topo.Host, runAs{"root", -1}, dir, "--config-net", "-U", strconv.Itoa(port), "--", "sh", "-c", script.String())
+	script.WriteString("wait\n")
+	stdout, stderr, code := runPasta(t, topo.Host, who, dir, "--config-net", "-U", strconv.Itoa(int(port)), "--", "sh", "-c", script.String())
 	if code != 0 {
 		t.Fatalf("pasta: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
