@@ -5,8 +5,10 @@ package monitor
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -31,10 +33,10 @@ import (
 // below 1024 then fail to bind, as upstream's do (not usable with auto).
 
 // AutoScansHost says, by protocol, whether the host's ports are scanned
-// for -T auto and -U auto (listeners inside the namespace for ports that
-// listen on the host; autohost.go). Where they are not, those
-// specifications are refused and pasta's default for that option is none.
-var AutoScansHost = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: false}
+// for -T auto and -U auto (sockets inside the namespace for ports in use
+// on the host; autohost.go). Where they are not, those specifications are
+// refused and pasta's default for that option is none.
+var AutoScansHost = map[fwd.Proto]bool{fwd.TCP: true, fwd.UDP: true}
 
 // autoDirection reports whether auto works for the forwarding option opt
 // as far as the scans go: -t and -u scan the namespace, -T and -U the
@@ -89,8 +91,9 @@ type autoScanner struct {
 	cfg    *conf.Config
 	files  map[string]int // /proc/net files by name: copies the scanner owns
 	tables []*autoTable
-	// host is -T auto, which scans the host's own tables, hostFiles.
-	host      *hostTable
+	// hosts are -T auto and -U auto, which scan the host's own tables,
+	// hostFiles.
+	hosts     []*hostTable
 	hostFiles map[string]int
 	buf       []byte
 }
@@ -120,23 +123,23 @@ func (m *monitor) newAutoScanner(cfg *conf.Config) *autoScanner {
 			open: map[autoKey]ipc.Unlisten{}, failed: map[autoKey]bool{},
 		})
 	}
-	s.host = m.newHostTable(cfg)
-	if len(s.tables) == 0 && s.host == nil {
+	s.hosts = m.newHostTables(cfg)
+	if len(s.tables) == 0 && len(s.hosts) == 0 {
 		return nil
 	}
 	if len(s.tables) > 0 && len(m.pasta.ns.ProcNet) == 0 {
 		m.log.Warnf("auto forwarding: the namespace's socket tables could not be opened: no port is forwarded automatically to the namespace")
 		s.tables = nil
 	}
-	if s.host != nil {
+	if len(s.hosts) > 0 {
 		if len(m.pasta.hostProcNet) == 0 {
-			m.log.Warnf("-T auto: the host's socket tables could not be opened: no port is forwarded automatically to the host")
-			s.host = nil
+			m.log.Warnf("-T auto, -U auto: the host's socket tables could not be opened: no port is forwarded automatically to the host")
+			s.hosts = nil
 		} else {
 			s.hostFiles = m.pasta.hostProcNet
 		}
 	}
-	if len(s.tables) == 0 && s.host == nil {
+	if len(s.tables) == 0 && len(s.hosts) == 0 {
 		return nil
 	}
 	// The scans outlive nothing the namespace owns: the namespace closes
@@ -174,66 +177,129 @@ func (m *monitor) startAuto() {
 	}()
 }
 
-// scan reads the listening ports of the namespace (and of the host, for
-// -T auto) once and opens or closes listeners to match. It fails only
-// when the worker cannot be told.
+// scan reads the ports in use in the namespace (and on the host, for -T
+// auto and -U auto) once and opens or closes sockets to match. It fails
+// only when the worker cannot be told.
 //
-// A port one direction has an auto listener for is never forwarded back
-// by the other: the listener shows in the other side's table. Which ports
+// A port one direction has an auto socket for is never forwarded back by
+// the other: the socket shows in the other side's table. Which ports
 // those are is taken before either direction changes anything, so that a
-// listener closed by this scan, still in the tables just read, is not
-// taken for a service.
+// socket closed by this scan, still in the tables just read, is not taken
+// for a service.
 func (s *autoScanner) scan() error {
-	var tcp, udp, hostTCP ipc.PortSet
-	s.read(s.files, "tcp", stateListen, &tcp)
-	s.read(s.files, "tcp6", stateListen, &tcp)
-	s.read(s.files, "udp", stateClose, &udp)
-	s.read(s.files, "udp6", stateClose, &udp)
-	var onHost, inNs ipc.PortSet // TCP ports of our auto listeners
-	if s.host != nil {
-		s.read(s.hostFiles, "tcp", stateListen, &hostTCP)
-		s.read(s.hostFiles, "tcp6", stateListen, &hostTCP)
-		s.host.openPorts(&inNs)
+	var ns, host scanned
+	s.read(s.files, "tcp", stateListen, &ns.tcp, nil)
+	s.read(s.files, "tcp6", stateListen, &ns.tcp, nil)
+	s.read(s.files, "udp", stateClose, &ns.udp, nil)
+	s.read(s.files, "udp6", stateClose, &ns.udp, nil)
+	var ours autoOurs
+	for _, a := range s.tables {
+		a.openPorts(ours.onHost(a.proto))
+	}
+	if len(s.hosts) > 0 {
+		s.read(s.hostFiles, "tcp", stateListen, &host.tcp, &host.tcpLocal)
+		s.read(s.hostFiles, "tcp6", stateListen, &host.tcp, &host.tcpLocal)
+		s.read(s.hostFiles, "udp", stateClose, nil, &host.udpLocal)
+		s.read(s.hostFiles, "udp6", stateClose, nil, &host.udpLocal)
+		for _, h := range s.hosts {
+			h.openPorts(ours.inNs(h.proto))
+		}
 	}
 	for _, a := range s.tables {
-		if a.proto == ipc.TCP {
-			for k := range a.open {
-				onHost.Add(k.port)
-			}
-		}
-	}
-	for _, a := range s.tables {
-		listening := tcp
-		if a.proto == ipc.UDP {
-			// As upstream: a TCP port in use inside counts for UDP too,
-			// for tools that pair a TCP and a UDP port (iperf3).
-			for p := range tcp.All() {
-				listening.Add(p)
-			}
-			for p := range udp.All() {
-				listening.Add(p)
-			}
-		}
-		// Our -T auto listeners show as TCP ports inside: never
-		// forwarded back, for UDP unless a UDP socket has the port.
-		for p := range inNs.All() {
-			if !udp.Has(p) || a.proto == ipc.TCP {
-				listening.Remove(p)
-			}
-		}
+		listening := nsInUse(a, &ns, &ours, s.cfg.Forward.TCPNs.Table)
 		if err := s.sync(a, &listening); err != nil {
 			return err
 		}
 	}
-	if s.host != nil {
-		return s.syncHost(s.host, &hostTCP, &onHost)
+	for _, h := range s.hosts {
+		listening := hostInUse(h, &host, &ours, s.cfg.Forward.TCP.Table)
+		if err := s.syncHost(h, &listening, ours.onHost(h.proto)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
+// scanned are the ports of one side's tables: listening TCP sockets and
+// unconnected UDP sockets, and for the host those on a loopback or
+// wildcard address.
+type scanned struct {
+	tcp, udp, tcpLocal, udpLocal ipc.PortSet
+}
+
+// autoOurs are the ports of our own auto sockets at the start of a scan:
+// -t and -u listeners on the host, -T and -U sockets in the namespace.
+type autoOurs struct {
+	tcpOnHost, udpOnHost, tcpInNs, udpInNs ipc.PortSet
+}
+
+func (o *autoOurs) onHost(p ipc.Proto) *ipc.PortSet {
+	if p == ipc.UDP {
+		return &o.udpOnHost
+	}
+	return &o.tcpOnHost
+}
+
+func (o *autoOurs) inNs(p ipc.Proto) *ipc.PortSet {
+	if p == ipc.UDP {
+		return &o.udpInNs
+	}
+	return &o.tcpInNs
+}
+
+// nsInUse returns the ports in use in the namespace for -t or -u auto,
+// our -T and -U sockets left out. As upstream, a TCP port in use counts
+// for UDP too, for tools that pair a TCP and a UDP port (iperf3), unless
+// the TCP listener is ours: one of -T auto, or of a fixed -T rule (tns).
+// The fixed ports of the other direction are left out later, by sync.
+func nsInUse(a *autoTable, ns *scanned, ours *autoOurs, tns *fwd.Table) ipc.PortSet {
+	var set ipc.PortSet
+	for p := range ns.tcp.All() {
+		if ours.tcpInNs.Has(p) || (a.proto == ipc.UDP && forwards(tns, p)) {
+			continue
+		}
+		set.Add(p)
+	}
+	if a.proto == ipc.TCP {
+		return set
+	}
+	for p := range ns.udp.All() {
+		if !ours.udpInNs.Has(p) {
+			set.Add(p)
+		}
+	}
+	return set
+}
+
+// hostInUse returns the ports in use on the host for -T or -U auto: for
+// -T, the listening TCP ports; for -U, the UDP ports bound to a loopback
+// or wildcard address, and, as for -u, the TCP ports listening there but
+// those of our -t listeners, auto or of a fixed rule (tcp). Our -u
+// listeners and the fixed ports of -u are left out later, by changes.
+func hostInUse(h *hostTable, host *scanned, ours *autoOurs, tcp *fwd.Table) ipc.PortSet {
+	if h.proto == ipc.TCP {
+		return host.tcp
+	}
+	set := host.udpLocal
+	for p := range host.tcpLocal.All() {
+		if !ours.tcpOnHost.Has(p) && !forwards(tcp, p) {
+			set.Add(p)
+		}
+	}
+	return set
+}
+
+// openPorts adds the ports the worker has listeners for to set.
+func (a *autoTable) openPorts(set *ipc.PortSet) {
+	for k := range a.open {
+		set.Add(k.port)
+	}
+}
+
 // read adds the ports of the sockets in state of the named /proc/net
-// file of files to set; a missing or unreadable file adds nothing.
-func (s *autoScanner) read(files map[string]int, name string, state uint8, set *ipc.PortSet) {
+// file of files to set, and those on a loopback or wildcard address to
+// local, each unless nil; a missing or unreadable file adds nothing.
+func (s *autoScanner) read(files map[string]int, name string, state uint8, set, local *ipc.PortSet) {
 	fd, ok := files[name]
 	if !ok {
 		return
@@ -255,7 +321,7 @@ func (s *autoScanner) read(files map[string]int, name string, state uint8, set *
 		}
 		n += k
 	}
-	parseProcNet(s.buf[:n], state, set)
+	parseProcNet(s.buf[:n], state, set, local)
 }
 
 // sync opens the listeners of ports that listen in the namespace and
@@ -327,8 +393,10 @@ func forwards(t *fwd.Table, port uint16) bool {
 // parseProcNet adds to set the local port of every socket in state in b,
 // the text of /proc/net/{tcp,udp}{,6}: a heading line, then one line per
 // socket, "sl: local_address rem_address st ...", addresses as hex
-// ADDR:PORT, the state in hex. Lines that do not parse are skipped.
-func parseProcNet(b []byte, state uint8, set *ipc.PortSet) {
+// ADDR:PORT, the state in hex. It adds to local those whose local address
+// is a loopback or wildcard address. Either set may be nil. Lines that do
+// not parse are skipped.
+func parseProcNet(b []byte, state uint8, set, local *ipc.PortSet) {
 	first := true
 	for len(b) > 0 {
 		line := b
@@ -357,6 +425,36 @@ func parseProcNet(b []byte, state uint8, set *ipc.PortSet) {
 		if err != nil || uint8(st) != state {
 			continue
 		}
-		set.Add(uint16(port))
+		if set != nil {
+			set.Add(uint16(port))
+		}
+		if local != nil && localAddr(f[1][:i]) {
+			local.Add(uint16(port))
+		}
 	}
+}
+
+// localAddr reports whether h, an address of /proc/net/{tcp,udp}{,6}, is
+// a loopback or wildcard address, IPv4-mapped ones included. The kernel
+// prints an address as 32-bit words in hex, each in the host's byte
+// order.
+func localAddr(h []byte) bool {
+	var b [16]byte
+	if len(h) != 8 && len(h) != 32 {
+		return false
+	}
+	for i := 0; i < len(h); i += 8 {
+		w, err := strconv.ParseUint(string(h[i:i+8]), 16, 32)
+		if err != nil {
+			return false
+		}
+		binary.NativeEndian.PutUint32(b[i/2:], uint32(w))
+	}
+	var a netip.Addr
+	if len(h) == 8 {
+		a = netip.AddrFrom4([4]byte(b[:4]))
+	} else {
+		a = netip.AddrFrom16(b).Unmap()
+	}
+	return a.IsLoopback() || a.IsUnspecified()
 }

@@ -16,70 +16,112 @@ import (
 	"passt-go/pasta"
 )
 
-// -T auto: the scan of auto.go also reads the host's TCP table, opened at
-// start-up, and for every port of an auto -T rule that listens on the
-// host it has the keeper open listeners on the namespace's loopback
-// (127.0.0.1 and ::1, for the enabled families) and hands them to the
-// worker as -T listeners, which splices what they accept to the host's
-// loopback. When the port stops listening on the host, the worker is told
-// to close them. A port in use inside the namespace is skipped, and tried
-// again at the next scan.
+// -T auto and -U auto: the scan of auto.go also reads the host's socket
+// tables, opened at start-up, and for every port of an auto -T rule that
+// listens on the host, or of an auto -U rule that is bound there, it has
+// the keeper open sockets on the namespace's loopback (127.0.0.1 and ::1,
+// for the enabled families) and hands them to the worker as -T listeners,
+// whose connections it splices to the host's loopback, or as -U sockets,
+// whose datagrams it moves there (worker/udpsplice.go). When the port is
+// no longer in use on the host, the worker is told to close them. A port
+// in use inside the namespace is skipped, and tried again at the next
+// scan.
 //
-// Ports of the -t rules are left out: they listen on the host because the
-// monitor opened them, and forwarding them back into the namespace would
-// make a loop.
+// For -U, a port counts when an unconnected UDP socket is bound to it on
+// a loopback or wildcard address (state 07: connected sockets, such as
+// the worker's own flows, show as 01 and never count), or, as upstream
+// and as the namespace's scan for -u do, when a TCP socket listens on it
+// there (tools that pair a TCP and a UDP port, iperf3). Sockets bound to
+// other addresses only are left out: the datagrams go to the host's
+// loopback, which does not reach them.
+//
+// Ports of the -t and -u rules are left out: they are in use on the host
+// because the monitor opened them, and forwarding them back into the
+// namespace would make a loop.
 
-// hostKey names one -T auto listener inside the namespace.
+// hostKey names one -T or -U auto socket inside the namespace.
 type hostKey struct {
 	port, rule uint16
 	v6         bool
 }
 
-// hostTable is -T auto: what the worker has, and what did not bind.
+// hostTable is -T auto or -U auto: what the worker has, and what did not
+// bind.
 type hostTable struct {
-	table *fwd.Table // -T
-	other *fwd.Table // -t: its fixed ports are ours on the host
-	// v4 and v6 are the families whose loopback gets listeners.
+	opt   string // "-T" or "-U"
+	proto ipc.Proto
+	role  ipc.FDRole
+	table *fwd.Table // -T or -U
+	other *fwd.Table // -t or -u: its fixed ports are ours on the host
+	// v4 and v6 are the families whose loopback gets sockets.
 	v4, v6 bool
 	open   map[hostKey]ipc.Unlisten
 	failed map[hostKey]bool
-	// listen has the keeper open a listener inside the namespace.
+	// listen has the keeper open a socket inside the namespace.
 	listen func(addr netip.Addr, port uint16) (int, error)
 }
 
-// newHostTable returns -T auto for cfg, or nil when it has no auto -T
-// rule.
-func (m *monitor) newHostTable(cfg *conf.Config) *hostTable {
-	t := cfg.Forward.TCPNs.Table
-	if !cfg.TCP || t == nil || !t.HasAuto() || m.pasta == nil {
+// newHostTables returns -T auto and -U auto for cfg, those that have an
+// auto rule.
+func (m *monitor) newHostTables(cfg *conf.Config) []*hostTable {
+	if m.pasta == nil {
 		return nil
 	}
 	ns := m.pasta.ns
-	h := newHostTable(t, cfg.Forward.TCP.Table, cfg.IPv4.Enabled, cfg.IPv6.Enabled)
-	h.listen = func(addr netip.Addr, port uint16) (int, error) {
-		return ns.Socket(pasta.SocketRequest{Bind: true, Addr: addr, Port: port})
+	var hs []*hostTable
+	for _, p := range []fwd.Proto{fwd.TCP, fwd.UDP} {
+		h := newHostTable(cfg, p)
+		if h == nil {
+			continue
+		}
+		udp := p == fwd.UDP
+		h.listen = func(addr netip.Addr, port uint16) (int, error) {
+			return ns.Socket(pasta.SocketRequest{UDP: udp, Bind: true, Addr: addr, Port: port})
+		}
+		hs = append(hs, h)
+	}
+	return hs
+}
+
+// newHostTable returns the host scan of protocol p for cfg, or nil when
+// p has no auto rule for the namespace or is off.
+func newHostTable(cfg *conf.Config, p fwd.Proto) *hostTable {
+	h := &hostTable{opt: "-T", proto: ipc.TCP, role: ipc.FDTCPListener,
+		table: cfg.Forward.TCPNs.Table, other: cfg.Forward.TCP.Table,
+		v4: cfg.IPv4.Enabled, v6: cfg.IPv6.Enabled,
+		open: map[hostKey]ipc.Unlisten{}, failed: map[hostKey]bool{}}
+	on := cfg.TCP
+	if p == fwd.UDP {
+		h.opt, h.proto, h.role = "-U", ipc.UDP, ipc.FDUDPListener
+		h.table, h.other = cfg.Forward.UDPNs.Table, cfg.Forward.UDP.Table
+		on = cfg.UDP
+	}
+	if !on || h.table == nil || !h.table.HasAuto() {
+		return nil
 	}
 	return h
 }
 
-func newHostTable(t, other *fwd.Table, v4, v6 bool) *hostTable {
-	return &hostTable{table: t, other: other, v4: v4, v6: v6,
-		open: map[hostKey]ipc.Unlisten{}, failed: map[hostKey]bool{}}
-}
-
-// openHostProcNet opens the host's TCP tables for -T auto, at start-up:
-// the files show the sockets of the monitor's network namespace, the
-// host's, whenever they are read again.
+// openHostProcNet opens the host's socket tables for -T auto and -U auto,
+// at start-up: the files show the sockets of the monitor's network
+// namespace, the host's, whenever they are read again. -U needs the TCP
+// tables too.
 func (m *monitor) openHostProcNet(cfg *conf.Config) {
-	t := cfg.Forward.TCPNs.Table
-	if !cfg.TCP || t == nil || !t.HasAuto() {
+	var names []string
+	if newHostTable(cfg, fwd.TCP) != nil || newHostTable(cfg, fwd.UDP) != nil {
+		names = append(names, "tcp", "tcp6")
+	}
+	if newHostTable(cfg, fwd.UDP) != nil {
+		names = append(names, "udp", "udp6")
+	}
+	if len(names) == 0 {
 		return
 	}
 	files := map[string]int{}
-	for _, name := range []string{"tcp", "tcp6"} {
+	for _, name := range names {
 		fd, err := unix.Open("/proc/self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			m.log.Debugf("-T auto: /proc/net/%s of the host: %v", name, err)
+			m.log.Debugf("auto forwarding: /proc/net/%s of the host: %v", name, err)
 			continue
 		}
 		files[name] = fd
@@ -94,8 +136,8 @@ func (h *hostTable) openPorts(set *ipc.PortSet) {
 	}
 }
 
-// addrs returns the addresses inside the namespace a listener of rule r
-// is opened on.
+// addrs returns the addresses inside the namespace a socket of rule r is
+// opened on.
 func (h *hostTable) addrs(r fwd.Rule) []netip.Addr {
 	if r.Listen.IsValid() && !r.Listen.IsUnspecified() {
 		return []netip.Addr{r.Listen.Unmap()}
@@ -110,9 +152,9 @@ func (h *hostTable) addrs(r fwd.Rule) []netip.Addr {
 	return as
 }
 
-// changes compares the listeners the worker has with the ports that
-// listen on the host (listening) less those of our own -t auto listeners
-// (ours): it returns the listeners to close, and those to open, in port
+// changes compares the sockets the worker has with the ports in use on
+// the host (listening) less those of our own -t or -u auto listeners
+// (ours): it returns the sockets to close, and those to open, in port
 // order. It forgets failures of ports no longer wanted.
 func (h *hostTable) changes(listening, ours *ipc.PortSet) (closing, opening []hostKey) {
 	wanted := func(p uint16) bool {
@@ -153,14 +195,14 @@ func (h *hostTable) changes(listening, ours *ipc.PortSet) (closing, opening []ho
 	return closing, opening
 }
 
-// syncHost brings the worker's -T auto listeners in step with the host's
-// listening ports. It fails only when the worker cannot be told.
+// syncHost brings the worker's -T or -U auto sockets in step with the
+// ports in use on the host. It fails only when the worker cannot be told.
 func (s *autoScanner) syncHost(h *hostTable, listening, ours *ipc.PortSet) error {
 	closing, opening := h.changes(listening, ours)
 	for _, k := range closing {
 		u := h.open[k]
 		delete(h.open, k)
-		s.m.log.Debugf("-T auto: port %d no longer listens on the host: closed in the namespace", k.port)
+		s.m.log.Debugf("%s auto: port %d no longer in use on the host: closed in the namespace", h.opt, k.port)
 		if err := s.m.conn.Send(ipc.Message{Body: u}); err != nil {
 			return err
 		}
@@ -170,8 +212,8 @@ func (s *autoScanner) syncHost(h *hostTable, listening, ours *ipc.PortSet) error
 	return s.sendFDs(entries, fds)
 }
 
-// openListeners has the keeper open the listeners of keys and returns
-// their entries and descriptors; it records them as open. A listener that
+// openListeners has the keeper open the sockets of keys and returns
+// their entries and descriptors; it records them as open. A socket that
 // cannot be opened is logged once and left for the next scan.
 func (h *hostTable) openListeners(keys []hostKey, debugf func(string, ...any)) ([]ipc.FDEntry, []int) {
 	var entries []ipc.FDEntry
@@ -188,7 +230,7 @@ func (h *hostTable) openListeners(keys []hostKey, debugf func(string, ...any)) (
 		if err != nil {
 			if !h.failed[k] {
 				h.failed[k] = true
-				debugf("-T auto: port %d on %s: %v", k.port, addr, err)
+				debugf("%s auto: port %d on %s: %v", h.opt, k.port, addr, err)
 			}
 			continue
 		}
@@ -197,11 +239,11 @@ func (h *hostTable) openListeners(keys []hostKey, debugf func(string, ...any)) (
 		if k.v6 {
 			fam = ipc.IPv6
 		}
-		e := ipc.FDEntry{Role: ipc.FDTCPListener, Proto: ipc.TCP, Family: fam, Side: ipc.SideNamespace, Port: k.port, Rule: k.rule}
+		e := ipc.FDEntry{Role: h.role, Proto: h.proto, Family: fam, Side: ipc.SideNamespace, Port: k.port, Rule: k.rule}
 		h.open[k] = ipc.Unlisten{Role: e.Role, Family: e.Family, Side: e.Side, Port: e.Port, Rule: e.Rule}
 		entries = append(entries, e)
 		fds = append(fds, fd)
-		debugf("-T auto: port %d listens on the host: forwarded from %s in the namespace", k.port, addr)
+		debugf("%s auto: port %d in use on the host: forwarded from %s in the namespace", h.opt, k.port, addr)
 	}
 	return entries, fds
 }

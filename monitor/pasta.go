@@ -26,7 +26,8 @@ type pastaState struct {
 	ns    *pasta.Namespace
 	watch *pasta.Watcher // nil: spawned, or --no-netns-quit
 	path  string         // the joined namespace's file
-	// hostProcNet are the host's TCP tables for -T auto, by name.
+	// hostProcNet are the host's socket tables for -T auto and -U auto,
+	// by name.
 	hostProcNet map[string]int
 	// exit is the command's exit code once known, else -1.
 	exit int

@@ -6,6 +6,7 @@ package test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -194,6 +195,187 @@ func TestPastaAutoNsForwarding(t *testing.T) {
 				nstest.WaitFor(t, autoRelease, func() bool {
 					return freeIn(ns, netip.AddrPortFrom(a, tc.port))
 				}, a.String()+" port "+strconv.Itoa(int(tc.port))+" to be released in the namespace")
+			}
+
+			signalFIFO(t, dir, "end", p)
+			if err := p.Wait(10 * time.Second); err != nil {
+				var ee interface{ ExitCode() int }
+				if !errors.As(err, &ee) {
+					t.Fatalf("pasta: %v", err)
+				}
+				t.Errorf("pasta: exit status %d, want 0\n%s", ee.ExitCode(), p.Output())
+			}
+		})
+	}
+}
+
+// -U auto in pasta mode: a UDP server started on Host's loopback after
+// pasta becomes reachable from inside the namespace through the
+// namespace's loopback, within about two scans; once the server stops,
+// the namespace's port is free again. -U auto is pasta's default.
+
+// udpEchoOn serves UDP echo on addr in ns until the returned socket is
+// closed.
+func udpEchoOn(t *testing.T, ns *nstest.NS, addr netip.AddrPort) *net.UDPConn {
+	t.Helper()
+	var c *net.UDPConn
+	if err := ns.Do(func() error {
+		var err error
+		c, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+		return err
+	}); err != nil {
+		t.Fatalf("listen on UDP %v in %s: %v", addr, ns, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, peer, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			c.WriteToUDPAddrPort(buf[:n], peer)
+		}
+	}()
+	return c
+}
+
+// udpEchoIn sends data to addr from local (any port when invalid) inside
+// the network namespace at path, and returns the reply, if one came from
+// addr within wait.
+func udpEchoIn(path string, local, addr netip.AddrPort, data []byte, wait time.Duration) ([]byte, error) {
+	var got []byte
+	err := nstest.InNetNS(path, func() error {
+		var la *net.UDPAddr
+		if local.IsValid() {
+			la = net.UDPAddrFromAddrPort(local)
+		}
+		c, err := net.ListenUDP("udp", la)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if _, err := c.WriteToUDPAddrPort(data, addr); err != nil {
+			return err
+		}
+		c.SetReadDeadline(time.Now().Add(wait))
+		buf := make([]byte, 65536)
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return err
+		}
+		if from.Addr().Unmap() != addr.Addr() || from.Port() != addr.Port() {
+			return fmt.Errorf("reply from %v, want %v", from, addr)
+		}
+		got = buf[:n]
+		return nil
+	})
+	return got, err
+}
+
+// udpFreeIn reports whether a UDP socket can be bound to addr inside the
+// network namespace at path.
+func udpFreeIn(path string, addr netip.AddrPort) bool {
+	return nstest.InNetNS(path, func() error {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}) == nil
+}
+
+func TestPastaAutoNsUDP(t *testing.T) {
+	nstest.NeedRoot(t)
+	bin, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
+	tests := []struct {
+		name string
+		who  runAs
+		args []string
+		port uint16
+		// tapFlow also checks that the host's socket of a flow the
+		// namespace opens through the tap, bound to the client's port,
+		// is not taken for a service.
+		tapFlow bool
+	}{
+		{name: "root -U auto", who: runAs{"root", -1}, args: []string{"-U", "auto"}, port: 18190, tapFlow: true},
+		{name: "root default", who: runAs{"root", -1}, port: 18191},
+		{name: "unprivileged -U auto", who: runAs{"unprivileged", 65534}, args: []string{"-U", "auto"}, port: 18192},
+	}
+	loops := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := sharedDir(t)
+			makeFIFOs(t, dir, "end")
+			args := append([]string{"--config-net"}, tc.args...)
+			script := autoNsScript(dir)
+			args = append(args, "--", "sh", "-c", script)
+			p := nstest.Start(t, topo.Host, pastaArgv(tc.who, bin, args...)...)
+			nstest.WaitFor(t, 10*time.Second, func() bool {
+				if p.Exited() {
+					t.Fatalf("pasta exited at start:\n%s", p.Output())
+				}
+				_, err := os.Stat(filepath.Join(dir, "started"))
+				return err == nil
+			}, "the command to start")
+			ns := commandNetNS(t, script)
+			for _, a := range loops {
+				if !udpFreeIn(ns, netip.AddrPortFrom(a, tc.port)) {
+					t.Fatalf("UDP %v port %d in the namespace in use before the server started", a, tc.port)
+				}
+			}
+
+			var servers []*net.UDPConn
+			for _, a := range loops {
+				servers = append(servers, udpEchoOn(t, topo.Host, netip.AddrPortFrom(a, tc.port)))
+			}
+			start := time.Now()
+			small, big := patterned(1000, 7), patterned(60000, 9)
+			for _, a := range loops {
+				to := netip.AddrPortFrom(a, tc.port)
+				var got []byte
+				var err error
+				nstest.WaitFor(t, autoReach-time.Since(start)+100*time.Millisecond, func() bool {
+					got, err = udpEchoIn(ns, netip.AddrPort{}, to, small, 200*time.Millisecond)
+					return err == nil
+				}, "UDP "+to.String()+" inside the namespace through pasta")
+				if !bytes.Equal(got, small) {
+					t.Errorf("UDP %s: got %d bytes back, want the %d sent, byte for byte", to, len(got), len(small))
+				}
+				got, err = udpEchoIn(ns, netip.AddrPort{}, to, big, 2*time.Second)
+				if err != nil || !bytes.Equal(got, big) {
+					t.Errorf("UDP %s: a datagram of %d bytes came back as %d bytes (%v)", to, len(big), len(got), err)
+				}
+			}
+			t.Logf("UDP reachable %v after the server's start", time.Since(start).Round(time.Millisecond))
+
+			if tc.tapFlow {
+				// Through the tap to the gateway, which is the host's
+				// loopback: the worker's socket on the host is bound to
+				// the client's port, and connected.
+				local := netip.MustParseAddrPort("0.0.0.0:18197")
+				gw := netip.AddrPortFrom(netip.MustParseAddr(nstest.RemoteAddr4), tc.port)
+				got, err := udpEchoIn(ns, local, gw, small, 2*time.Second)
+				if err != nil || !bytes.Equal(got, small) {
+					t.Fatalf("UDP %v through the tap: %d bytes back, want %d (%v)", gw, len(got), len(small), err)
+				}
+				held := netip.MustParseAddrPort("127.0.0.1:18197")
+				for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
+					if !udpFreeIn(ns, held) {
+						t.Fatal("the port of a flow through the tap was forwarded back into the namespace")
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+
+			for _, c := range servers {
+				c.Close()
+			}
+			for _, a := range loops {
+				nstest.WaitFor(t, autoRelease, func() bool {
+					return udpFreeIn(ns, netip.AddrPortFrom(a, tc.port))
+				}, "UDP "+a.String()+" port "+strconv.Itoa(int(tc.port))+" to be released in the namespace")
 			}
 
 			signalFIFO(t, dir, "end", p)

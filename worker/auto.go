@@ -55,8 +55,10 @@ func (w *Worker) autoAdd(e ipc.FDEntry, fd int) {
 	}
 	var err error
 	switch {
-	case e.Side == ipc.SideNamespace:
+	case e.Side == ipc.SideNamespace && e.Role == ipc.FDTCPListener:
 		err = w.splice.add(e, fd)
+	case e.Side == ipc.SideNamespace:
+		err = w.udpSplice.add(e, fd)
 	case e.Role == ipc.FDTCPListener:
 		err = w.tcp.add(handed{entry: e, fd: fd})
 	default:
@@ -73,15 +75,17 @@ func (w *Worker) autoAdd(e ipc.FDEntry, fd int) {
 }
 
 // autoCheck checks a listener handed over at run time: a TCP or UDP
-// listener on the host side, or a TCP listener inside the namespace (-T),
-// what its entry says it is, for a port of an auto rule of its protocol
-// and direction.
+// listener on the host side, or a TCP listener (-T) or bound UDP socket
+// (-U) inside the namespace, what its entry says it is, for a port of an
+// auto rule of its protocol and direction.
 func (w *Worker) autoCheck(e ipc.FDEntry, fd int) error {
 	var t *fwd.Table
 	side := ipc.SideHost
 	switch {
 	case e.Role == ipc.FDTCPListener && e.Proto == ipc.TCP && e.Side == ipc.SideNamespace && w.cfg.TCP:
 		t, side = w.cfg.Forward.TCPNs.Table, ipc.SideNamespace
+	case e.Role == ipc.FDUDPListener && e.Proto == ipc.UDP && e.Side == ipc.SideNamespace && w.cfg.UDP:
+		t, side = w.cfg.Forward.UDPNs.Table, ipc.SideNamespace
 	case e.Role == ipc.FDTCPListener && e.Proto == ipc.TCP && w.tcp.on:
 		t = w.cfg.Forward.TCP.Table
 	case e.Role == ipc.FDUDPListener && e.Proto == ipc.UDP && w.udp.h != nil:
@@ -108,8 +112,10 @@ func (w *Worker) autoRemove(u ipc.Unlisten) {
 func (w *Worker) autoDrop(k autoKey, fd int) {
 	delete(w.auto, k)
 	switch {
-	case k.Side == ipc.SideNamespace:
+	case k.Side == ipc.SideNamespace && k.Role == ipc.FDTCPListener:
 		w.splice.remove(fd)
+	case k.Side == ipc.SideNamespace:
+		w.udpSplice.remove(fd)
 	case k.Role == ipc.FDTCPListener:
 		w.tcp.h.RemoveListener(fd)
 	default:

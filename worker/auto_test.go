@@ -178,3 +178,130 @@ func TestAutoNsListeners(t *testing.T) {
 		t.Error("second listener still open after Unlisten")
 	}
 }
+
+// udpSocket opens a non-blocking UDP socket bound to a free loopback
+// port, as the keeper's -U sockets are.
+func udpSocket(t *testing.T) (int, uint16) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd, uint16(sa.(*unix.SockaddrInet4).Port)
+}
+
+// recvWait waits up to two seconds for a datagram on fd and returns it
+// with its sender.
+func recvWait(t *testing.T, fd int, what string) ([]byte, unix.Sockaddr) {
+	t.Helper()
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(pfd, 2000); n != 1 {
+		t.Fatalf("no datagram reached %s", what)
+	}
+	buf := make([]byte, 2048)
+	n, from, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return buf[:n], from
+}
+
+// -U auto: bound sockets inside the namespace handed over at run time are
+// taken for ports of auto -U rules, move datagrams to the rule's target
+// and back, keep their index while others come and go, and are closed on
+// Unlisten with their flows.
+func TestAutoNsUDP(t *testing.T) {
+	w, _ := testWorker(t)
+	target, tport := udpSocket(t)
+	defer unix.Close(target)
+	fd1, p1 := udpSocket(t)
+	fd2, p2 := udpSocket(t)
+	w.cfg.Forward.UDPNs.Table = &fwd.Table{Proto: fwd.UDP, Dir: fwd.GuestToHost, Rules: []fwd.Rule{
+		{First: p1, Last: p1, ToFirst: tport, Auto: true},
+		{First: p2, Last: p2, ToFirst: p2},
+	}}
+	e1 := ipc.FDEntry{Role: ipc.FDUDPListener, Proto: ipc.UDP, Family: ipc.IPv4, Side: ipc.SideNamespace, Port: p1, Rule: 0}
+	e2 := e1
+	e2.Port, e2.Rule = p2, 1
+	g := &w.udpSplice
+	listener := engine.Event{Ref: engine.Ref{Kind: kindUDPSplice, Index: listenerBit}, Events: unix.EPOLLIN}
+
+	// Not an auto rule: refused.
+	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e2}}, FDs: []int{fd2}})
+	if isOpen(fd2) {
+		unix.Close(fd2)
+		t.Error("socket of a rule that is not auto left open")
+	}
+	if len(g.socks) != 0 {
+		t.Fatalf("sockets: got %d, want 0", len(g.socks))
+	}
+
+	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e1}}, FDs: []int{fd1}})
+	if len(g.socks) != 1 || g.socks[0].fd != fd1 {
+		t.Fatalf("sockets after the hand-over: %+v", g.socks)
+	}
+
+	// A client's datagram reaches the target, and the answer the client.
+	c, cport := udpSocket(t)
+	defer unix.Close(c)
+	if err := unix.Sendto(c, []byte("ping"), 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: int(p1)}); err != nil {
+		t.Fatal(err)
+	}
+	g.event(listener)
+	if g.opened != 1 || len(g.byKey) != 1 {
+		t.Fatalf("flows opened %d, live %d: want 1, 1", g.opened, len(g.byKey))
+	}
+	got, from := recvWait(t, target, "the target")
+	if string(got) != "ping" {
+		t.Errorf("target got %q, want %q", got, "ping")
+	}
+	if err := unix.Sendto(target, []byte("pong"), 0, from); err != nil {
+		t.Fatal(err)
+	}
+	flowFD := g.flows[0].fd
+	pfd := []unix.PollFd{{Fd: int32(flowFD), Events: unix.POLLIN}}
+	unix.Poll(pfd, 2000)
+	g.event(engine.Event{Ref: engine.Ref{Kind: kindUDPSplice, Index: 0}, Events: unix.EPOLLIN})
+	got, from = recvWait(t, c, "the client")
+	if string(got) != "pong" || from.(*unix.SockaddrInet4).Port != int(p1) {
+		t.Errorf("client %d got %q from %+v, want %q from port %d", cport, got, from, "pong", p1)
+	}
+
+	// Unlisten closes the socket and its flow, and frees both slots.
+	w.autoMessage(ipc.Message{Body: keyOf(e1)})
+	if isOpen(fd1) {
+		t.Error("socket still open after Unlisten")
+	}
+	if isOpen(flowFD) {
+		t.Error("flow of the removed socket still open")
+	}
+	if g.socks[0].fd != -1 || len(g.freeS) != 1 || len(g.byKey) != 0 || len(g.free) != 1 {
+		t.Errorf("slots not freed: sockets %+v, free %v, flows %d, free flows %v", g.socks, g.freeS, len(g.byKey), g.free)
+	}
+	// An event for the freed slot is ignored.
+	g.event(listener)
+	if g.opened != 1 {
+		t.Errorf("flows opened after an event of a freed slot: %d, want 1", g.opened)
+	}
+
+	// The next socket takes the free slot.
+	fd3, p3 := udpSocket(t)
+	w.cfg.Forward.UDPNs.Table.Rules[0] = fwd.Rule{First: p3, Last: p3, ToFirst: tport, Auto: true}
+	e3 := e1
+	e3.Port = p3
+	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e3}}, FDs: []int{fd3}})
+	if len(g.socks) != 1 || g.socks[0].fd != fd3 || len(g.freeS) != 0 {
+		t.Errorf("slot not reused: sockets %+v, free %v", g.socks, g.freeS)
+	}
+	w.autoMessage(ipc.Message{Body: keyOf(e3)})
+	if isOpen(fd3) {
+		t.Error("second socket still open after Unlisten")
+	}
+}

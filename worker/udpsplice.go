@@ -27,7 +27,10 @@ import (
 // parses guest input beyond the kernel's source addresses.
 //
 // Events have kind kindUDPSplice; the index is listenerBit|socket for a
-// bound socket, else the flow.
+// bound socket, else the flow. With -U auto, the monitor hands over bound
+// sockets and takes them back at run time (worker/auto.go): a socket
+// keeps its index until removed, a removed one's slot (fd -1) is used
+// again, and its flows end with it.
 
 // udpSpliceBatch is how many datagrams one system call moves.
 const udpSpliceBatch = 32
@@ -78,7 +81,8 @@ type mmsghdr struct {
 
 type udpSpliceGlue struct {
 	w     *Worker
-	socks []nsUDPSock
+	socks []nsUDPSock // fd -1: a free slot
+	freeS []uint32
 	flows []udpSpliceFlow
 	byKey map[udpSpliceKey]uint32
 	free  []uint32
@@ -106,8 +110,27 @@ func (g *udpSpliceGlue) init(w *Worker, socks []handed) error {
 		closeHanded(socks)
 		return nil
 	}
+	for i, s := range socks {
+		e := s.entry
+		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
+			closeHanded(socks[i:])
+			return fmt.Errorf("-U socket for port %d: no forwarding rule has it", e.Port)
+		}
+		if err := g.add(e, s.fd); err != nil {
+			closeHanded(socks[i+1:])
+			return err
+		}
+	}
+	return nil
+}
+
+// ready allocates what the flows need, once.
+func (g *udpSpliceGlue) ready() {
+	if g.byKey != nil {
+		return
+	}
 	// The host's connection tracker timeouts, as for the tap's flows.
-	g.timeout, g.stream = w.cfg.UDPTimeout, w.cfg.UDPStreamTimeout
+	g.timeout, g.stream = g.w.cfg.UDPTimeout, g.w.cfg.UDPStreamTimeout
 	if g.timeout <= 0 {
 		g.timeout = udp.DefaultTimeout
 	}
@@ -118,30 +141,68 @@ func (g *udpSpliceGlue) init(w *Worker, socks []handed) error {
 	for i := range g.bufs {
 		g.bufs[i] = make([]byte, 1<<16)
 	}
-	for i, s := range socks {
-		e := s.entry
-		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
-			closeHanded(socks[i:])
-			return fmt.Errorf("-U socket for port %d: no forwarding rule has it", e.Port)
-		}
-		r := table.Rules[e.Rule]
-		ns := nsUDPSock{fd: s.fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To.Unmap(), toPort: r.Target(e.Port)}
-		ref := engine.Ref{Kind: kindUDPSplice, Index: listenerBit | uint32(len(g.socks))}
-		if err := w.loop.Add(s.fd, ref, unix.EPOLLIN); err != nil {
-			closeHanded(socks[i:])
-			return fmt.Errorf("-U socket for port %d: %w", e.Port, err)
-		}
-		unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
-		unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSpliceBuf)
+}
+
+// add starts reading fd, a -U socket described by e, whose rule the
+// caller checked; it closes fd if it cannot.
+func (g *udpSpliceGlue) add(e ipc.FDEntry, fd int) error {
+	g.ready()
+	r := g.w.cfg.Forward.UDPNs.Table.Rules[e.Rule]
+	ns := nsUDPSock{fd: fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To.Unmap(), toPort: r.Target(e.Port)}
+	n := uint32(len(g.socks))
+	if k := len(g.freeS); k > 0 {
+		n = g.freeS[k-1]
+	}
+	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindUDPSplice, Index: listenerBit | n}, unix.EPOLLIN); err != nil {
+		closeFD(fd)
+		return fmt.Errorf("-U socket for port %d: %w", e.Port, err)
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSpliceBuf)
+	if n == uint32(len(g.socks)) {
 		g.socks = append(g.socks, ns)
+	} else {
+		g.freeS = g.freeS[:len(g.freeS)-1]
+		g.socks[n] = ns
 	}
 	return nil
+}
+
+// remove stops reading the -U socket fd, closes it, and ends its flows:
+// their clients have nothing to send replies from.
+func (g *udpSpliceGlue) remove(fd int) {
+	for n := range g.socks {
+		s := &g.socks[n]
+		if s.fd != fd {
+			continue
+		}
+		for i := range g.flows {
+			if f := &g.flows[i]; f.fd >= 0 && f.key.sock == uint32(n) {
+				g.endFlow(uint32(i))
+			}
+		}
+		g.w.loop.Del(fd)
+		closeFD(fd)
+		*s = nsUDPSock{fd: -1}
+		g.freeS = append(g.freeS, uint32(n))
+		return
+	}
+}
+
+// endFlow closes flow fi and frees its slot.
+func (g *udpSpliceGlue) endFlow(fi uint32) {
+	f := &g.flows[fi]
+	g.w.loop.Del(f.fd)
+	unix.Close(f.fd)
+	delete(g.byKey, f.key)
+	f.fd = -1
+	g.free = append(g.free, fi)
 }
 
 func (g *udpSpliceGlue) event(ev engine.Event) {
 	i := ev.Ref.Index
 	if i&listenerBit != 0 {
-		if n := i &^ listenerBit; int(n) < len(g.socks) {
+		if n := i &^ listenerBit; int(n) < len(g.socks) && g.socks[n].fd >= 0 {
 			g.fromNs(n)
 		}
 		return
@@ -370,11 +431,7 @@ func (g *udpSpliceGlue) periodic(now time.Time) {
 		if now.Sub(f.last) < limit {
 			continue
 		}
-		g.w.loop.Del(f.fd)
-		unix.Close(f.fd)
-		delete(g.byKey, f.key)
-		f.fd = -1
-		g.free = append(g.free, uint32(i))
+		g.endFlow(uint32(i))
 		g.expired++
 	}
 }
