@@ -103,3 +103,102 @@ func TestPastaForwardTCP(t *testing.T) {
 		})
 	}
 }
+
+// udpPeerEcho answers every datagram on c with the sender's address, a
+// newline, and the datagram.
+func udpPeerEcho(c *net.UDPConn) {
+	buf := make([]byte, 65536)
+	for {
+		n, peer, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		reply := append([]byte(peer.Addr().Unmap().String()+"\n"), buf[:n]...)
+		c.WriteToUDPAddrPort(reply, peer)
+	}
+}
+
+// `pasta --config-net -u PORT`: a UDP server inside answers clients on
+// the host's loopback through the spliced path, and clients of the host's
+// own address through the tap, IPv4 and IPv6; the address it sees each
+// client from shows the path, as in TestPastaForwardTCP.
+func TestPastaForwardUDP(t *testing.T) {
+	nstest.NeedRoot(t)
+	bin, _ := binaries(t)
+	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
+	const port = 18091
+	dir := sharedDir(t)
+	script := "touch " + filepath.Join(dir, "started") + "; sleep 60"
+	p := nstest.Start(t, topo.Host, pastaArgv(runAs{"root", -1}, bin, "--config-net", "-u", strconv.Itoa(port), "--", "sh", "-c", script)...)
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		if p.Exited() {
+			t.Fatalf("pasta exited at start:\n%s", p.Output())
+		}
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	}, "the command to start")
+	inside := commandNetNS(t, script)
+	for _, a := range []string{"0.0.0.0", "::"} {
+		var c *net.UDPConn
+		if err := nstest.InNetNS(inside, func() error {
+			var err error
+			network := "udp4"
+			if a == "::" {
+				network = "udp6"
+			}
+			c, err = net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(a), Port: port})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		go udpPeerEcho(c)
+	}
+
+	for _, c := range []struct {
+		addr    string
+		spliced bool
+	}{
+		{"127.0.0.1", true},
+		{"::1", true},
+		{nstest.HostAddr4, false},
+		{nstest.HostAddr6, false},
+	} {
+		to := net.JoinHostPort(c.addr, strconv.Itoa(port))
+		for i, size := range []int{10, 1400, 60000} {
+			data := patterned(size, byte(i))
+			var got []byte
+			var err error
+			nstest.WaitFor(t, 5*time.Second, func() bool {
+				got, err = udpEcho(topo.Host, to, data)
+				return err == nil
+			}, "UDP "+to+" through pasta")
+			peer, echoed, ok := bytes.Cut(got, []byte("\n"))
+			if !ok || !bytes.Equal(echoed, data) {
+				t.Errorf("%s: got %d bytes back, want the peer line and the %d sent", to, len(got), len(data))
+				continue
+			}
+			seen, perr := netip.ParseAddr(string(peer))
+			if perr != nil {
+				t.Errorf("%s: the server saw the client from %q: %v", to, peer, perr)
+				continue
+			}
+			own := netip.MustParseAddr(nstest.HostAddr4)
+			if seen.Is6() {
+				own = netip.MustParseAddr(nstest.HostAddr6)
+			}
+			if c.spliced && seen != own {
+				t.Errorf("%s: the server saw the client from %v, want the namespace's own %v (spliced)", to, seen, own)
+			}
+			if !c.spliced && (seen == own || seen.IsLoopback()) {
+				t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
+			}
+			if i == 0 {
+				t.Logf("%s: seen from %v", to, seen)
+			}
+		}
+	}
+	if err := p.Stop(5 * time.Second); err != nil && !p.Exited() {
+		t.Errorf("stop pasta: %v", err)
+	}
+}

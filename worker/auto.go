@@ -119,6 +119,7 @@ func (w *Worker) autoDrop(k autoKey, fd int) {
 	case k.Role == ipc.FDTCPListener:
 		w.tcp.h.RemoveListener(fd)
 	default:
+		w.udpSplice.dropListener(fd)
 		w.udp.h.RemoveListener(fd)
 	}
 }

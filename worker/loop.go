@@ -279,7 +279,7 @@ func (w *Worker) ipcEvent() {
 			w.stop(ExitProtocol)
 			return
 		}
-		if w.autoMessage(m) || w.splice.brokerReply(m) {
+		if w.autoMessage(m) || w.splice.brokerReply(m) || w.udpSplice.brokerReply(m) {
 			continue
 		}
 		for _, fd := range m.FDs {

@@ -198,7 +198,7 @@ func (g *spliceGlue) inbound(fd int, fw tcp.Forward, v6 bool) bool {
 // reports false for a message that is not one.
 func (g *spliceGlue) brokerReply(m ipc.Message) bool {
 	r, ok := m.Body.(ipc.BrokerReply)
-	if !ok || r.Op != ipc.OpNSSocket {
+	if !ok || r.Op != ipc.OpNSSocket || m.ID < spliceIDBase || m.ID >= 2*spliceIDBase {
 		return false
 	}
 	p, ok := g.parked[m.ID]

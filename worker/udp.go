@@ -57,7 +57,14 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur/4 < uint64(maxFlows) {
 		maxFlows = max(int(lim.Cur/4), 16)
 	}
+	// Datagrams from the host's loopback to -u ports are spliced into
+	// the namespace in pasta, unless splicing is off.
+	var splice func(int, udp.Forward, netip.AddrPort, []byte) bool
+	if c.Namespace != nil && c.Namespace.Splice {
+		splice = w.udpSplice.inbound
+	}
 	g.h = udp.New(udp.Config{
+		Splice:   splice,
 		NAT:      &s.nat,
 		OurMAC:   header.MAC(c.MAC),
 		GuestMAC: func() header.MAC { return s.guestMAC },
@@ -115,7 +122,8 @@ func (g *udpGlue) add(l handed) error {
 		return fmt.Errorf("UDP listener for port %d: no matching forwarding rule", l.entry.Port)
 	}
 	r := table.Rules[l.entry.Rule]
-	fw := udp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port), Ifname: r.Ifname}
+	// A rule with a target address never splices, as upstream.
+	fw := udp.Forward{Port: l.entry.Port, To: r.To, ToPort: r.Target(l.entry.Port), Ifname: r.Ifname, Splice: !r.To.IsValid()}
 	return g.h.AddListener(l.fd, fw)
 }
 
@@ -192,6 +200,7 @@ func (g *udpGlue) counters(add func(string, uint64)) {
 	c := g.h.Counters()
 	add("udp_from_guest", c.FromGuest)
 	add("udp_to_guest", c.ToGuest)
+	add("udp_spliced", c.Spliced)
 	add("udp_icmp_errors", c.Errors)
 	add("udp_flows_opened", c.Opened)
 	add("udp_flows_inbound", c.Inbound)

@@ -4,6 +4,7 @@
 package worker
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"syscall"
@@ -25,6 +26,15 @@ import (
 // the bound socket. Datagrams move in batches, recvmmsg(2) on one side
 // and sendmmsg(2) on the other, and never become frames: nothing here
 // parses guest input beyond the kernel's source addresses.
+//
+// The other way, -u datagrams from a client on the host's loopback,
+// which the UDP handler offers here (Config.Splice) for rules without a
+// target address, get a flow whose socket is inside the namespace,
+// connected to the namespace's own address of their family (its loopback
+// with --host-lo-to-ns-lo) at the target port; answers go back to the
+// client from the -u listener. The worker cannot make that socket: it
+// asks the broker, as for -t (worker/splice.go), and the flow keeps the
+// first datagrams until the answer.
 //
 // Events have kind kindUDPSplice; the index is listenerBit|socket for a
 // bound socket, else the flow. With -U auto, the monitor hands over bound
@@ -56,17 +66,34 @@ type nsUDPSock struct {
 	toPort uint16
 }
 
+// udpSpliceKey names a flow: the -U socket's index and the client, or
+// inboundBit|the -u listener's descriptor and the client.
 type udpSpliceKey struct {
 	sock uint32
 	peer netip.AddrPort
 }
 
+const inboundBit = 1 << 31
+
+// fdWaiting marks the flow of a -u client waiting for its socket.
+const fdWaiting = -2
+
+// maxWaiting bounds the datagrams a waiting flow keeps.
+const maxWaiting = 16
+
+// udpSpliceIDBase starts the IDs of the broker requests of -u flows,
+// after those of worker/splice.go.
+const udpSpliceIDBase = 2 * spliceIDBase
+
 type udpSpliceFlow struct {
-	fd   int // -1: a free slot
-	key  udpSpliceKey
-	name unix.RawSockaddrInet6 // the client, as a sockaddr for sendmmsg
-	nlen uint32
-	last time.Time
+	fd    int // -1: a free slot; fdWaiting: asked the broker for it
+	reply int // the socket answers go out of, to name
+	in    bool
+	key   udpSpliceKey
+	name  unix.RawSockaddrInet6 // the client, as a sockaddr for sendmmsg
+	nlen  uint32
+	last  time.Time
+	queue [][]byte // datagrams of a waiting flow
 	// seen counts datagrams each way, up to 2: a flow with more than
 	// one datagram in some direction is a stream, with the longer
 	// timeout.
@@ -94,10 +121,14 @@ type udpSpliceGlue struct {
 	names [udpSpliceBatch]unix.RawSockaddrInet6
 	hdrs  [udpSpliceBatch]mmsghdr
 
+	waiting map[uint32]uint32 // broker request ID: flow
+	nextID  uint32
+
 	datagrams, bytes [2]uint64 // ns to host, host to ns
 	dropped          [2]uint64 // could not be sent on
 	noFlow, opened   uint64
 	expired          uint64
+	noSocket         uint64 // -u flows the broker gave no socket
 }
 
 func (g *udpSpliceGlue) init(w *Worker, socks []handed) error {
@@ -138,6 +169,7 @@ func (g *udpSpliceGlue) ready() {
 		g.stream = udp.DefaultStreamTimeout
 	}
 	g.byKey = make(map[udpSpliceKey]uint32)
+	g.waiting = make(map[uint32]uint32)
 	for i := range g.bufs {
 		g.bufs[i] = make([]byte, 1<<16)
 	}
@@ -189,14 +221,28 @@ func (g *udpSpliceGlue) remove(fd int) {
 	}
 }
 
-// endFlow closes flow fi and frees its slot.
+// endFlow closes flow fi and frees its slot. A waiting flow's request
+// stays in g.waiting; its answer finds the slot free, or taken by a flow
+// that waits for nothing, and is dropped.
 func (g *udpSpliceGlue) endFlow(fi uint32) {
 	f := &g.flows[fi]
-	g.w.loop.Del(f.fd)
-	unix.Close(f.fd)
+	if f.fd >= 0 {
+		g.w.loop.Del(f.fd)
+		unix.Close(f.fd)
+	}
 	delete(g.byKey, f.key)
-	f.fd = -1
+	*f = udpSpliceFlow{fd: -1}
 	g.free = append(g.free, fi)
+}
+
+// dropListener ends the -u flows answering through listener fd, which is
+// being closed.
+func (g *udpSpliceGlue) dropListener(fd int) {
+	for i := range g.flows {
+		if f := &g.flows[i]; f.fd != -1 && f.in && f.reply == fd {
+			g.endFlow(uint32(i))
+		}
+	}
 }
 
 func (g *udpSpliceGlue) event(ev engine.Event) {
@@ -253,10 +299,14 @@ func (g *udpSpliceGlue) fromNs(si uint32) {
 	}
 }
 
-// fromHost moves what came back on a flow's socket to its client.
+// fromHost moves what came back on a flow's socket to its client: the
+// answers of the host to a -U client, or of the namespace to a -u one.
 func (g *udpSpliceGlue) fromHost(fi uint32) {
 	f := &g.flows[fi]
-	s := &g.socks[f.key.sock]
+	dir := 1
+	if f.in {
+		dir = 0
+	}
 	for range udpSpliceRounds {
 		n := g.recv(f.fd, false)
 		if n <= 0 {
@@ -264,7 +314,7 @@ func (g *udpSpliceGlue) fromHost(fi uint32) {
 		}
 		f.last = time.Now()
 		f.seen[1] = min(f.seen[1]+uint8(min(n, 2)), 2)
-		g.send(s.fd, 0, n, &f.name, f.nlen, 1)
+		g.send(f.reply, 0, n, &f.name, f.nlen, dir)
 		if n < udpSpliceBatch {
 			return
 		}
@@ -378,13 +428,7 @@ func (g *udpSpliceGlue) flow(si uint32, s *nsUDPSock, peer netip.AddrPort, now t
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSpliceBuf)
-	var fi uint32
-	if n := len(g.free); n > 0 {
-		fi, g.free = g.free[n-1], g.free[:n-1]
-	} else {
-		fi = uint32(len(g.flows))
-		g.flows = append(g.flows, udpSpliceFlow{})
-	}
+	fi := g.slot()
 	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindUDPSplice, Index: fi}, unix.EPOLLIN); err != nil {
 		unix.Close(fd)
 		g.flows[fi].fd = -1
@@ -392,11 +436,134 @@ func (g *udpSpliceGlue) flow(si uint32, s *nsUDPSock, peer netip.AddrPort, now t
 		return 0, false
 	}
 	f := &g.flows[fi]
-	*f = udpSpliceFlow{fd: fd, key: k, last: now}
+	*f = udpSpliceFlow{fd: fd, reply: s.fd, key: k, last: now}
 	f.name, f.nlen = rawName(peer)
 	g.byKey[k] = fi
 	g.opened++
 	return fi, true
+}
+
+// slot takes a free flow slot.
+func (g *udpSpliceGlue) slot() uint32 {
+	if n := len(g.free); n > 0 {
+		fi := g.free[n-1]
+		g.free = g.free[:n-1]
+		return fi
+	}
+	g.flows = append(g.flows, udpSpliceFlow{fd: -1})
+	return uint32(len(g.flows) - 1)
+}
+
+// inbound takes a datagram from a client on the host's loopback to a -u
+// listener (the UDP handler's Splice hook) and sends it into the
+// namespace on the client's flow, which it opens by asking the broker
+// for a socket. It reports false, leaving the datagram to the tap path,
+// only when it cannot ask.
+func (g *udpSpliceGlue) inbound(listener int, fw udp.Forward, peer netip.AddrPort, payload []byte) bool {
+	g.ready()
+	now := time.Now()
+	k := udpSpliceKey{sock: inboundBit | uint32(listener), peer: peer}
+	if fi, ok := g.byKey[k]; ok {
+		f := &g.flows[fi]
+		f.last = now
+		f.seen[0] = min(f.seen[0]+1, 2)
+		if f.fd == fdWaiting {
+			if len(f.queue) >= maxWaiting {
+				g.dropped[1]++
+				return true
+			}
+			f.queue = append(f.queue, bytes.Clone(payload))
+			return true
+		}
+		g.write(f.fd, payload)
+		return true
+	}
+	if len(g.byKey) >= maxUDPSpliceFlows {
+		g.noFlow++
+		return true
+	}
+	c := g.w.cfg
+	v6 := peer.Addr().Is6()
+	to, fam := c.IPv4.Addr, ipc.IPv4
+	if v6 {
+		to, fam = c.IPv6.Addr, ipc.IPv6
+	}
+	if c.Namespace.HostLoToNsLo || !to.IsValid() || (v6 && to.IsLinkLocalUnicast()) {
+		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if v6 {
+			to = netip.IPv6Loopback()
+		}
+	}
+	id := udpSpliceIDBase + g.nextID%spliceIDBase
+	g.nextID++
+	req := ipc.BrokerRequest{Op: ipc.OpNSSocket, Proto: ipc.UDP, Family: fam, Action: ipc.NSConnect, Addr: to.Unmap(), Port: fw.ToPort}
+	if err := g.w.conn.Send(ipc.Message{ID: id, Body: req}); err != nil {
+		return false
+	}
+	fi := g.slot()
+	f := &g.flows[fi]
+	*f = udpSpliceFlow{fd: fdWaiting, reply: listener, in: true, key: k, last: now, queue: [][]byte{bytes.Clone(payload)}}
+	f.seen[0] = 1
+	f.name, f.nlen = rawName(peer)
+	g.byKey[k] = fi
+	g.waiting[id] = fi
+	g.opened++
+	return true
+}
+
+// write sends one datagram into the namespace on a -u flow's socket.
+func (g *udpSpliceGlue) write(fd int, p []byte) {
+	for {
+		_, err := unix.Write(fd, p)
+		switch err {
+		case unix.EINTR:
+			continue
+		case nil:
+			g.datagrams[1]++
+			g.bytes[1] += uint64(len(p))
+		default:
+			g.dropped[1]++
+		}
+		return
+	}
+}
+
+// brokerReply takes the broker's answer for a waiting -u flow; it
+// reports false for a message that is not one.
+func (g *udpSpliceGlue) brokerReply(m ipc.Message) bool {
+	r, ok := m.Body.(ipc.BrokerReply)
+	if !ok || r.Op != ipc.OpNSSocket || m.ID < udpSpliceIDBase || m.ID >= udpSpliceIDBase+spliceIDBase {
+		return false
+	}
+	fi, ok := g.waiting[m.ID]
+	delete(g.waiting, m.ID)
+	if !ok || g.flows[fi].fd != fdWaiting {
+		closeFDs(m.FDs)
+		return true
+	}
+	f := &g.flows[fi]
+	if m.Code != ipc.OK || len(m.FDs) != 1 {
+		closeFDs(m.FDs)
+		g.noSocket++
+		g.dropped[1] += uint64(len(f.queue))
+		g.endFlow(fi)
+		return true
+	}
+	fd := m.FDs[0]
+	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindUDPSplice, Index: fi}, unix.EPOLLIN); err != nil {
+		closeFD(fd)
+		g.dropped[1] += uint64(len(f.queue))
+		g.endFlow(fi)
+		return true
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSpliceBuf)
+	f.fd = fd
+	for _, p := range f.queue {
+		g.write(fd, p)
+	}
+	f.queue = nil
+	return true
 }
 
 // rawName is the sockaddr of a client, in its own family.
@@ -421,7 +588,7 @@ func rawName(p netip.AddrPort) (unix.RawSockaddrInet6, uint32) {
 func (g *udpSpliceGlue) periodic(now time.Time) {
 	for i := range g.flows {
 		f := &g.flows[i]
-		if f.fd < 0 {
+		if f.fd == -1 {
 			continue
 		}
 		limit := g.timeout
@@ -438,6 +605,7 @@ func (g *udpSpliceGlue) periodic(now time.Time) {
 
 func (g *udpSpliceGlue) counters(add func(string, uint64)) {
 	add("udp_splice_flows_opened", g.opened)
+	add("udp_splice_no_socket", g.noSocket)
 	add("udp_splice_flows_expired", g.expired)
 	add("udp_splice_no_flow", g.noFlow)
 	add("udp_splice_datagrams_ns_to_host", g.datagrams[0])

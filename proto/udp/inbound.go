@@ -169,6 +169,11 @@ func (h *Handler) inbound(li uint32, i int, now flow.Time) Drop {
 		return DropPeer
 	}
 	l := &h.listeners[li]
+	if p := peer.Unmap(); l.Splice && h.cfg.Splice != nil && p.IsLoopback() &&
+		h.cfg.Splice(l.fd, l.Forward, netip.AddrPortFrom(p, peerPort), h.rxBuf[i][hdrRoom:hdrRoom+int(m.n)]) {
+		h.c.Spliced++
+		return DropNone
+	}
 	key, d := h.inboundKey(l, peer, peerPort)
 	if d != DropNone {
 		return d
@@ -208,7 +213,9 @@ func (h *Handler) inboundKey(l *listener, peer netip.Addr, peerPort uint16) (flo
 	}
 	guest := l.To
 	if !guest.IsValid() && h.cfg.GuestAddr != nil {
-		guest = h.cfg.GuestAddr(v4, peer.IsLinkLocalUnicast())
+		// The guest answers a link-local address (the host's own
+		// address maps to the gateway's) from its own link-local one.
+		guest = h.cfg.GuestAddr(v4, remote.IsLinkLocalUnicast())
 	}
 	if !guest.IsValid() {
 		return flow.Key{}, DropNoGuestAddr

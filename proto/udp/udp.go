@@ -83,6 +83,12 @@ type Config struct {
 	Zone6 uint32
 	// Now reads the clock; nil means flow.Now.
 	Now func() flow.Time
+	// Splice, if set, is offered each datagram a listener whose Forward
+	// has Splice receives from the host's loopback; if it takes the
+	// datagram (returns true) the guest sees nothing of it. payload is
+	// valid only during the call. pasta moves such datagrams between the
+	// loopback interfaces without the tap (worker/udpsplice.go).
+	Splice func(listener int, fw Forward, peer netip.AddrPort, payload []byte) bool
 }
 
 // Forward describes a listening socket of a -u rule: datagrams arriving on
@@ -98,6 +104,8 @@ type Forward struct {
 	// Ifname is the interface the listening socket is bound to, if any;
 	// sockets of its flows are bound to it too.
 	Ifname string
+	// Splice: datagrams from the host's loopback go to Config.Splice.
+	Splice bool
 }
 
 // Drop is why a datagram (or an error about one) was not forwarded.
@@ -145,6 +153,7 @@ func (d Drop) String() string {
 type Counters struct {
 	FromGuest uint64 // datagrams from the guest taken by a host socket
 	ToGuest   uint64 // datagrams sent to the guest
+	Spliced   uint64 // datagrams from listeners taken by Config.Splice
 	Errors    uint64 // ICMP errors sent to the guest
 	Opened    uint64 // flows opened
 	Inbound   uint64 // of which by datagrams on forwarded ports

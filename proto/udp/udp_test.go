@@ -785,3 +785,54 @@ func TestErrorRest(t *testing.T) {
 		})
 	}
 }
+
+// TestInboundSplice: datagrams from the host's loopback on a listener
+// whose Forward has Splice go to Config.Splice, with their sender and
+// payload, and never to the guest; those on other listeners, or from
+// another address, still reach the guest.
+func TestInboundSplice(t *testing.T) {
+	ns := newTestNS(t, remoteAddrs...)
+	type took struct {
+		listener int
+		fw       Forward
+		peer     netip.AddrPort
+		payload  []byte
+	}
+	var got []took
+	r := newRig(t, 64, func(c *Config) {
+		c.Splice = func(listener int, fw Forward, peer netip.AddrPort, payload []byte) bool {
+			got = append(got, took{listener, fw, peer, bytes.Clone(payload)})
+			return true
+		}
+	})
+	spliced := listenerSocket(t, ns, 5101, true)
+	plain := listenerSocket(t, ns, 5102, true)
+	if err := r.h.AddListener(spliced, Forward{Port: 5101, ToPort: 7001, Splice: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.h.AddListener(plain, Forward{Port: 5102, ToPort: 7002}); err != nil {
+		t.Fatal(err)
+	}
+	lo := newServer(t, ns, netip.MustParseAddrPort("127.0.0.1:0"))
+	far := newServer(t, ns, netip.AddrPortFrom(remote4, 0))
+	data := patterned(1200, 3)
+	lo.send(t, netip.MustParseAddrPort("127.0.0.1:5101"), data)
+	lo.send(t, netip.MustParseAddrPort("127.0.0.1:5102"), data)
+	far.send(t, netip.AddrPortFrom(remote4, 5101), data)
+	ns.do(func() {
+		if !r.pump(2) {
+			t.Errorf("got %d frames for the guest, want 2", len(r.sink.frames))
+		}
+	})
+	if len(got) != 1 {
+		t.Fatalf("Splice took %d datagrams, want 1", len(got))
+	}
+	g := got[0]
+	if g.listener != spliced || g.fw.ToPort != 7001 || !g.fw.Splice || g.peer != lo.addr || !bytes.Equal(g.payload, data) {
+		t.Errorf("Splice got listener %d %+v from %v, %d bytes; want listener %d, port 7001, from %v, the %d bytes sent",
+			g.listener, g.fw, g.peer, len(g.payload), spliced, lo.addr, len(data))
+	}
+	if c := r.h.Counters(); c.Spliced != 1 || c.ToGuest != 2 {
+		t.Errorf("counted %d spliced, %d to the guest; want 1 and 2", c.Spliced, c.ToGuest)
+	}
+}
