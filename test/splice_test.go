@@ -33,7 +33,7 @@ import (
 // on Host's loopback, which checks them and end of file (the client's
 // half-close), then sends down bytes back and closes; the test checks
 // them and end of file on socat's output.
-func spliceTransfer(t *testing.T, topo *nstest.Topology, dir string, loop netip.Addr, port uint16, up, down int64) {
+func spliceTransfer(t *testing.T, topo *nstest.Topology, dir string, who runAs, loop netip.Addr, port uint16, up, down int64) {
 	t.Helper()
 	l := tcpListen(t, topo.Host, netip.AddrPortFrom(loop, port))
 	srv := make(chan error, 1)
@@ -65,7 +65,7 @@ func spliceTransfer(t *testing.T, topo *nstest.Topology, dir string, loop netip.
 	ctx, cancel := context.WithTimeout(context.Background(), tcpTimeout)
 	defer cancel()
 	argv := append([]string{"ip", "netns", "exec", topo.Host.Name},
-		pastaArgv(runAs{"root", -1}, dir, "--config-net", "-T", fmt.Sprint(port), "--", "socat", "-t", "60", "-b", "65536", "STDIO", target)...)
+		pastaArgv(who, dir, "--config-net", "-T", fmt.Sprint(port), "--", "socat", "-t", "60", "-b", "65536", "STDIO", target)...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
@@ -109,15 +109,22 @@ func TestSpliceNsToHost(t *testing.T) {
 		loop     netip.Addr
 		port     uint16
 		up, down int64
+		who      runAs // the zero value: root
 	}{
 		{name: "IPv4 small", loop: netip.MustParseAddr("127.0.0.1"), port: 9090, up: 1000, down: 3},
 		{name: "IPv6 small", loop: netip.IPv6Loopback(), port: 9091, up: 5, down: 70000},
 		{name: "IPv4 empty up", loop: netip.MustParseAddr("127.0.0.1"), port: 9092, up: 0, down: 10},
 		{name: "IPv4 100 MiB each way", loop: netip.MustParseAddr("127.0.0.1"), port: 9093, up: 100 << 20, down: 100 << 20},
 		{name: "IPv6 100 MiB each way", loop: netip.IPv6Loopback(), port: 9094, up: 100 << 20, down: 100 << 20},
+		{name: "unprivileged IPv4 1 MiB each way", loop: netip.MustParseAddr("127.0.0.1"), port: 9095, up: 1 << 20, down: 1 << 20, who: runAs{"unprivileged", 65534}},
+		{name: "unprivileged IPv6 1 MiB each way", loop: netip.IPv6Loopback(), port: 9096, up: 1 << 20, down: 1 << 20, who: runAs{"unprivileged", 65534}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spliceTransfer(t, topo, dir, tc.loop, tc.port, tc.up, tc.down)
+			who := tc.who
+			if who.name == "" {
+				who = runAs{"root", -1}
+			}
+			spliceTransfer(t, topo, dir, who, tc.loop, tc.port, tc.up, tc.down)
 		})
 	}
 }
