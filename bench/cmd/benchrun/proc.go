@@ -338,11 +338,17 @@ func cpuSeconds(pid int) (float64, error) {
 	return float64(ticks) / clockTicks, nil
 }
 
-// rssKiB sums VmRSS over pid and its live descendants.
+// rssKiB sums the proportional set size (Pss in smaps_rollup) over pid
+// and its live descendants: a page several of them map, such as the text
+// of one binary run as two processes, counts once in the sum, as it
+// takes memory once. Without smaps_rollup it sums VmRSS.
 func rssKiB(pid int) (int64, error) {
 	var sum int64
 	for i, p := range tree(pid) {
-		v, err := statusField(p, "VmRSS:")
+		v, err := procField(p, "smaps_rollup", "Pss:")
+		if err != nil {
+			v, err = procField(p, "status", "VmRSS:")
+		}
 		if err != nil {
 			if i == 0 {
 				return 0, err
@@ -354,10 +360,10 @@ func rssKiB(pid int) (int64, error) {
 	return sum, nil
 }
 
-// statusField returns the number after key in /proc/PID/status (kB for
-// the memory fields).
-func statusField(pid int, key string) (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+// procField returns the number after key in /proc/PID/file (kB for the
+// memory fields).
+func procField(pid int, file, key string) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/" + file)
 	if err != nil {
 		return 0, err
 	}
@@ -373,7 +379,7 @@ func statusField(pid int, key string) (int64, error) {
 			return strconv.ParseInt(fs[0], 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("pid %d: no %s", pid, key)
+	return 0, fmt.Errorf("pid %d: no %s in %s", pid, key, file)
 }
 
 // listening reports whether a TCP socket listens on port in the network

@@ -59,8 +59,8 @@ var metrics = []metric{
 	{"rr_p50", "rr", "TCP request/response ns->host, 1 CPU, p50 us", fmtReal},
 	{"rr_p99", "rr", "TCP request/response ns->host, 1 CPU, p99 us", fmtReal},
 	{"startup_ms", "startup", "start-up (--config-net -- true), ms", fmtReal},
-	{"rss_idle_mib", "rss", "idle RSS after start, MiB", fmtReal},
-	{"rss_load_mib", "rss", "RSS after the workloads, MiB", fmtReal},
+	{"rss_idle_mib", "rss", "idle memory (PSS) after start, MiB", fmtReal},
+	{"rss_load_mib", "rss", "memory (PSS) after the workloads, MiB", fmtReal},
 }
 
 // applies reports whether metric id makes sense for an implementation;
