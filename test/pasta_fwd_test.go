@@ -126,10 +126,17 @@ func TestPastaForwardUDP(t *testing.T) {
 	nstest.NeedRoot(t)
 	bin, _ := binaries(t)
 	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
-	const port = 18091
+	for i, who := range []runAs{{"root", -1}, {"unprivileged", 65534}} {
+		t.Run(who.name, func(t *testing.T) {
+			forwardUDP(t, topo, bin, who, uint16(18091+i))
+		})
+	}
+}
+
+func forwardUDP(t *testing.T, topo *nstest.Topology, bin string, who runAs, port uint16) {
 	dir := sharedDir(t)
 	script := "touch " + filepath.Join(dir, "started") + "; sleep 60"
-	p := nstest.Start(t, topo.Host, pastaArgv(runAs{"root", -1}, bin, "--config-net", "-u", strconv.Itoa(port), "--", "sh", "-c", script)...)
+	p := nstest.Start(t, topo.Host, pastaArgv(who, bin, "--config-net", "-u", strconv.Itoa(int(port)), "--", "sh", "-c", script)...)
 	nstest.WaitFor(t, 10*time.Second, func() bool {
 		if p.Exited() {
 			t.Fatalf("pasta exited at start:\n%s", p.Output())
@@ -146,7 +153,7 @@ func TestPastaForwardUDP(t *testing.T) {
 			if a == "::" {
 				network = "udp6"
 			}
-			c, err = net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(a), Port: port})
+			c, err = net.ListenUDP(network, &net.UDPAddr{IP: net.ParseIP(a), Port: int(port)})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -164,7 +171,7 @@ func TestPastaForwardUDP(t *testing.T) {
 		{nstest.HostAddr4, false},
 		{nstest.HostAddr6, false},
 	} {
-		to := net.JoinHostPort(c.addr, strconv.Itoa(port))
+		to := net.JoinHostPort(c.addr, strconv.Itoa(int(port)))
 		for i, size := range []int{10, 1400, 60000} {
 			data := patterned(size, byte(i))
 			var got []byte
