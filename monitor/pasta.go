@@ -114,6 +114,11 @@ func (m *monitor) openNamespace(cfg *conf.Config) error {
 	if err := m.giveNsUDP(cfg, ns); err != nil {
 		return err
 	}
+	// Later sockets inside (auto forwarding, the spliced paths) need no
+	// privilege: a keeper that started as root gives it up now.
+	if err := ns.Settle(); err != nil {
+		return err
+	}
 	if !nc.Spawn() && !nc.NoNetnsQuit {
 		w, err := pasta.WatchGone(nc.Netns)
 		if err != nil {

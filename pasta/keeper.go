@@ -246,10 +246,38 @@ func (k *keeper) serveJoined() int {
 		if err != nil {
 			return 0
 		}
-		if m.Kind == kindSocket && m.Socket != nil {
+		switch {
+		case m.Kind == kindSocket && m.Socket != nil:
 			k.serveSocket(m.Socket)
+		case m.Kind == kindSettle:
+			var e string
+			if err := k.shed(); err != nil {
+				e = err.Error()
+			}
+			k.ch.send(message{Kind: kindSettled, Error: e})
 		}
 	}
+}
+
+// shed gives up root: the keeper of a joined namespace started with the
+// monitor's identity, root for a pasta started by root, and needs no
+// privilege to make sockets on ports of 1024 and above. Set-uid from root
+// to another user clears every capability set; Go applies it to every
+// thread of the process.
+func (k *keeper) shed() error {
+	if !k.setup.Shed || os.Geteuid() != 0 || k.setup.UID == 0 {
+		return nil
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("drop supplementary groups: %w", err)
+	}
+	if err := syscall.Setgid(int(k.setup.GID)); err != nil {
+		return fmt.Errorf("set group %d: %w", k.setup.GID, err)
+	}
+	if err := syscall.Setuid(int(k.setup.UID)); err != nil {
+		return fmt.Errorf("set user %d: %w", k.setup.UID, err)
+	}
+	return nil
 }
 
 // start runs the command with the keeper's standard streams, environment

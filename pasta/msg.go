@@ -42,6 +42,11 @@ const (
 	// Both ways: a SocketRequest, and its answer (Seq, with the
 	// descriptor or an Error).
 	kindSocket = "socket"
+	// Monitor to the keeper of a joined namespace: the set-up is over,
+	// give up root; answered with settled (and an Error if it could
+	// not).
+	kindSettle  = "settle"
+	kindSettled = "settled"
 )
 
 // message is what travels in one datagram.

@@ -187,6 +187,7 @@ func attach(t Target) (*Namespace, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Setup.Shed, t.Setup.UID, t.Setup.GID = t.Userns == "", t.UID, t.GID
 	if err := ns.prepare(t.Setup); err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("%s: %w", describeTarget(t), err)
@@ -339,6 +340,34 @@ func (ns *Namespace) Start() error {
 	return nil
 }
 
+// Settle tells the keeper of a joined namespace that the sockets it had
+// to open with the privileges it started with are open: a keeper running
+// as root then takes the identity of Target.UID and Target.GID, without
+// supplementary groups and so without any capability, for the rest of
+// the run. It does nothing for a spawned namespace, whose keeper has no
+// privilege outside it.
+func (ns *Namespace) Settle() error {
+	if ns.spawn {
+		return nil
+	}
+	if err := ns.ch.send(message{Kind: kindSettle}); err != nil {
+		return ns.keeperFailed(err)
+	}
+	t := time.NewTimer(SetupTimeout)
+	defer t.Stop()
+	select {
+	case m := <-ns.started:
+		if m.Error != "" {
+			return fmt.Errorf("namespace process: %s", m.Error)
+		}
+		return nil
+	case <-ns.ended:
+		return ns.keeperFailed(io.EOF)
+	case <-t.C:
+		return fmt.Errorf("the namespace process did not answer within %v", SetupTimeout)
+	}
+}
+
 // run receives from the keeper once the set-up is done, until the
 // channel ends. In a spawned namespace the keeper reports the command's
 // end, then exits; a keeper that ends without a report ended the command
@@ -354,7 +383,7 @@ func (ns *Namespace) run() {
 		case kindSocket:
 			ns.answerSocket(m, fds)
 			continue
-		case kindStarted, kindFailed:
+		case kindStarted, kindFailed, kindSettled:
 			select {
 			case ns.started <- m:
 			default:

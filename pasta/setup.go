@@ -43,6 +43,14 @@ type Setup struct {
 	// on the loopback address of each family ListenV4 and ListenV6 enable.
 	TCPNs              []NsPort
 	ListenV4, ListenV6 bool
+
+	// Shed: the keeper joins a network namespace without its user
+	// namespace; if it runs as root, it takes the identity of UID and
+	// GID (the monitor's after its switch) when the monitor says the
+	// set-up is over (Namespace.Settle). A keeper that joined a user
+	// namespace has privileges only there, and keeps them.
+	Shed     bool
+	UID, GID uint32
 }
 
 // NetFamily is what --config-net gives the tap in one address family.

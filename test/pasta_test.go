@@ -384,6 +384,67 @@ func TestPastaNetnsName(t *testing.T) {
 	nstest.Ping(t, ns, nstest.RemoteAddr4, 2)
 	nstest.Ping(t, ns, nstest.FarAddr4, 2)
 	nstest.Ping(t, ns, nstest.FarAddr6, 2)
+
+	// The process pasta keeps in the namespace, its own binary run again,
+	// gave up root once the set-up was over.
+	pid := waitPIDFile(t, pidFile, p)
+	keeper := keeperOf(t, pid)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", keeper))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 5 && (f[0] == "Uid:" || f[0] == "Gid:"):
+			for _, id := range f[1:] {
+				if id == "0" {
+					t.Errorf("namespace process %d: %s, want no root identity left", keeper, l)
+					break
+				}
+			}
+		case len(f) == 2 && (f[0] == "CapEff:" || f[0] == "CapPrm:"):
+			if strings.Trim(f[1], "0") != "" {
+				t.Errorf("namespace process %d: %s, want none", keeper, l)
+			}
+		}
+	}
+}
+
+// keeperOf returns the child of pasta's monitor pid that runs the
+// monitor's own binary: the process pasta keeps in the namespace.
+func keeperOf(t *testing.T, pid int) int {
+	t.Helper()
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil {
+			continue
+		}
+		// The parent's PID is the second field after the command
+		// name, which is in parentheses.
+		rest := string(stat)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if x, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", child)); err == nil && x == exe {
+			return child
+		}
+	}
+	t.Fatalf("pasta %d has no child running %s", pid, exe)
+	return 0
 }
 
 // Without -f pasta goes to the background once ready, and exits when the
