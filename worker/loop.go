@@ -13,6 +13,7 @@ import (
 	"passt-go/conf"
 	"passt-go/ipc"
 	"passt-go/proto/engine"
+	"passt-go/proto/flow"
 	"passt-go/proto/header"
 	"passt-go/proto/pcap"
 	"passt-go/proto/tap"
@@ -94,6 +95,12 @@ type Worker struct {
 	frames      uint64
 	sentFrames  uint64
 	lastStats   time.Time
+
+	// clock is the flow clock read once per batch of events (clockSet)
+	// for UDP, which stamps the flow of every datagram with it: flows
+	// expire after tens of seconds, a batch lasts far less.
+	clock    flow.Time
+	clockSet bool
 
 	exit int
 }
@@ -260,6 +267,15 @@ func (w *Worker) Handle(ev engine.Event) {
 func (w *Worker) BatchDone() {
 	w.tcp.flush()
 	w.flush()
+	w.clockSet = false
+}
+
+// batchNow returns the flow clock of the current batch of events.
+func (w *Worker) batchNow() flow.Time {
+	if !w.clockSet {
+		w.clock, w.clockSet = flow.Now(), true
+	}
+	return w.clock
 }
 
 func (w *Worker) stop(status int) {

@@ -95,6 +95,7 @@ func (g *udpGlue) init(w *Worker, listeners []handed) error {
 		OutboundIf4:   c.IPv4.OutboundIf,
 		OutboundIf6:   c.IPv6.OutboundIf,
 		Zone6:         uint32(c.IPv6.Ifindex),
+		Now:           w.batchNow,
 	}, s.flows, w.loop, kindUDPSock, kindUDPListen, (*guestSink)(w))
 
 	for i, l := range listeners {

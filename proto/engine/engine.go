@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // SPDX-FileCopyrightText: 2026 passt-go contributors
 
-// Package engine is the worker's event loop: one goroutine, locked to its OS
-// thread, waiting in epoll_wait on raw non-blocking file descriptors. Each
+// Package engine is the worker's event loop: one goroutine waiting in
+// epoll_wait on raw non-blocking file descriptors. Each
 // registered descriptor carries a typed reference (Ref: a kind and an index)
 // in the epoll data word, so an event is dispatched with a switch on the
 // kind and a table lookup on the index, never by comparing descriptors.
@@ -14,6 +14,11 @@
 //
 // Nothing here allocates after New: the event array is allocated once and
 // the Ref round-trips through the data word by value.
+//
+// The loop does not lock its goroutine to an OS thread: nothing it does
+// depends on the thread it runs on, and it has to pass through the Go
+// scheduler now and then (see yieldEvery), which costs a hand-over of the
+// P between two threads, with two wake-ups, when the goroutine is locked.
 package engine
 
 import (
@@ -95,18 +100,18 @@ func (l *Loop) Del(fd int) error {
 // Stop makes Run return after the current batch.
 func (l *Loop) Stop() { l.stop = true }
 
-// Run locks the calling goroutine to its thread and dispatches events to h
-// until Stop is called or epoll_wait fails. timeout bounds each wait (a
-// negative value waits for ever); a wait that times out still ends with
-// BatchDone, so periodic work runs.
+// Run dispatches events to h until Stop is called or epoll_wait fails.
+// timeout bounds each wait (a negative value waits for ever); a wait that
+// times out still ends with BatchDone, so periodic work runs. A caller
+// that locked its goroutine to a thread (a test in a network namespace)
+// keeps it locked.
 func (l *Loop) Run(h Handler, timeout time.Duration) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	ms := -1
 	if timeout >= 0 {
 		ms = int(timeout / time.Millisecond)
 	}
 	l.stop = false
+	yielded := time.Now()
 	for !l.stop {
 		n, err := unix.EpollWait(l.epfd, l.events[:], ms)
 		if err != nil {
@@ -120,9 +125,24 @@ func (l *Loop) Run(h Handler, timeout time.Duration) error {
 			h.Handle(Event{Ref: Ref{Kind: Kind(e.Fd), Index: uint32(e.Pad)}, Events: e.Events})
 		}
 		h.BatchDone()
+		if now := time.Now(); now.Sub(yielded) >= yieldEvery {
+			runtime.Gosched()
+			yielded = now
+		}
 	}
 	return nil
 }
+
+// yieldEvery is how long a busy loop goes at most without passing through
+// the Go scheduler. The runtime's monitor thread (sysmon) takes a
+// goroutine that has not been scheduled again for 10 ms for one running
+// too long: it preempts it with a signal or, when it sits in a system call
+// (epoll_wait, a write to the tap), takes its P away, and after taking a P
+// it polls every 20 µs for a while. Under steady traffic that cost
+// thousands of wake-ups a second; a yield a little more often than every
+// 10 ms (after a batch, so never in the middle of one) costs a few
+// microseconds each time.
+const yieldEvery = 8 * time.Millisecond
 
 // Timer is a timerfd, registered with the loop under its own reference.
 type Timer struct {

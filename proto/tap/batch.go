@@ -116,10 +116,13 @@ func advance(iov []unix.Iovec, n int) []unix.Iovec {
 
 // writev writes iov to fd, retrying on EINTR. It returns the byte count, or
 // the error number (0 on success) without converting it to an error, so
-// that no interface value is built on the hot path.
+// that no interface value is built on the hot path. fd is non-blocking, so
+// the call is made without telling the Go scheduler (a raw system call):
+// it cannot block, and entering and leaving the scheduler's system call
+// state costs more than a frame's write to a tap.
 func writev(fd int, iov []unix.Iovec) (int, unix.Errno) {
 	for {
-		r, _, e := unix.Syscall(unix.SYS_WRITEV, uintptr(fd),
+		r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd),
 			uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 		if e == unix.EINTR {
 			continue
@@ -129,6 +132,17 @@ func writev(fd int, iov []unix.Iovec) (int, unix.Errno) {
 		}
 		return int(r), 0
 	}
+}
+
+// read is read(2) of the non-blocking fd into b, a raw system call like
+// writev's, returning the byte count or the error number. b must not be
+// empty.
+func read(fd int, b []byte) (int, unix.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), 0
 }
 
 // frameLength sums the lengths of parts.

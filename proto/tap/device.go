@@ -87,16 +87,16 @@ func (r *TapReader) Fill() (n int, err error) {
 		if i >= slots {
 			i -= slots
 		}
-		m, err := unix.Read(r.fd, r.mem[i*SlotSize:(i+1)*SlotSize])
+		m, errno := read(r.fd, r.mem[i*SlotSize:(i+1)*SlotSize])
 		switch {
-		case err == unix.EINTR:
+		case errno == unix.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case errno == unix.EAGAIN:
 			return n, nil
-		case err == unix.EBADFD:
+		case errno == unix.EBADFD:
 			return n, ErrEOF
-		case err != nil:
-			return n, err
+		case errno != 0:
+			return n, errno
 		case m == 0:
 			return n, ErrEOF
 		}

@@ -13,13 +13,16 @@ import (
 // System calls of the data path, made directly so that nothing allocates:
 // x/sys wrappers build Sockaddr values and TCPInfo structs on the heap.
 // Every buffer handed to the kernel is owned by the Handler and lives as
-// long as it does (Go's heap does not move objects).
+// long as it does (Go's heap does not move objects). The calls made for
+// every segment never block (non-blocking sockets, MSG_DONTWAIT): they
+// are raw system calls, without entering and leaving the Go scheduler's
+// system call state, which costs more than a short call itself.
 
 // sendmsg writes iov to fd without blocking and without SIGPIPE.
 func sendmsg(fd int, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
 	msg.Iov = &iov[0]
 	msg.SetIovlen(len(iov))
-	n, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)),
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)),
 		unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 	if e != 0 {
 		return 0, e
@@ -31,7 +34,7 @@ func sendmsg(fd int, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
 func peek(fd int, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
 	msg.Iov = &iov[0]
 	msg.SetIovlen(len(iov))
-	n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)),
+	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)),
 		unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	if e != 0 {
 		return 0, e
@@ -42,7 +45,7 @@ func peek(fd int, msg *unix.Msghdr, iov []unix.Iovec) (int, unix.Errno) {
 // discard removes n bytes from the head of fd's receive queue without
 // copying them (MSG_TRUNC on a TCP socket).
 func discard(fd int, n int) (int, unix.Errno) {
-	r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), 0, uintptr(n),
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), 0, uintptr(n),
 		unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return 0, e
@@ -53,7 +56,7 @@ func discard(fd int, n int) (int, unix.Errno) {
 // getsockopt reads an option of any size into p.
 func getsockopt(fd, level, opt int, p unsafe.Pointer, size uint32) (uint32, unix.Errno) {
 	l := size
-	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
 		uintptr(p), uintptr(unsafe.Pointer(&l)), 0)
 	return l, e
 }
@@ -77,7 +80,7 @@ func getsockoptInt(fd, level, opt int) (int, unix.Errno) {
 // acknowledged by the peer (SIOCOUTQ).
 func outq(fd int) (int, unix.Errno) {
 	var v int32
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCOUTQ, uintptr(unsafe.Pointer(&v)))
+	_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCOUTQ, uintptr(unsafe.Pointer(&v)))
 	return int(v), e
 }
 
