@@ -100,26 +100,7 @@ func spliceInbound(c *conf.Config) bool {
 
 func (g *spliceGlue) init(w *Worker, listeners []handed) error {
 	g.w = w
-	if len(listeners) == 0 {
-		return nil
-	}
-	table := w.cfg.Forward.TCPNs.Table
-	if !w.cfg.TCP || table == nil {
-		closeHanded(listeners)
-		return nil
-	}
-	for i, l := range listeners {
-		e := l.entry
-		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
-			closeHanded(listeners[i:])
-			return fmt.Errorf("-T listener for port %d: no forwarding rule has it", e.Port)
-		}
-		if err := g.add(e, l.fd); err != nil {
-			closeHanded(listeners[i+1:])
-			return err
-		}
-	}
-	return nil
+	return addNsSockets(listeners, w.cfg.TCP, w.cfg.Forward.TCPNs.Table, "-T listener", g.add)
 }
 
 // add starts accepting on fd, a -T listener described by e, whose rule
@@ -172,20 +153,10 @@ func (g *spliceGlue) inbound(fd int, fw tcp.Forward, v6 bool) bool {
 		g.parkFull++
 		return false
 	}
-	c := g.w.cfg
-	to, fam := c.IPv4.Addr, ipc.IPv4
-	if v6 {
-		to, fam = c.IPv6.Addr, ipc.IPv6
-	}
-	if c.Namespace.HostLoToNsLo || !to.IsValid() || (v6 && to.IsLinkLocalUnicast()) {
-		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if v6 {
-			to = netip.IPv6Loopback()
-		}
-	}
+	to, fam := nsTarget(g.w.cfg, v6)
 	id := spliceIDBase + g.nextID%spliceIDBase
 	g.nextID++
-	req := ipc.BrokerRequest{Op: ipc.OpNSSocket, Proto: ipc.TCP, Family: fam, Action: ipc.NSConnect, Addr: to.Unmap(), Port: fw.ToPort}
+	req := ipc.BrokerRequest{Op: ipc.OpNSSocket, Proto: ipc.TCP, Family: fam, Action: ipc.NSConnect, Addr: to, Port: fw.ToPort}
 	if err := g.w.conn.Send(ipc.Message{ID: id, Body: req}); err != nil {
 		return false
 	}
@@ -326,35 +297,7 @@ func (g *spliceGlue) update(ci uint32) {
 // connectLocal starts a connection from the host to the listener's
 // target: the rule's address, else the loopback address of its family.
 func connectLocal(l *spliceListener) (int, bool, error) {
-	to := l.to
-	if !to.IsValid() {
-		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if l.v6 {
-			to = netip.IPv6Loopback()
-		}
-	}
-	to = to.Unmap()
-	domain := unix.AF_INET
-	var sa unix.Sockaddr
-	if to.Is6() {
-		domain = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(l.toPort), Addr: to.As16()}
-	} else {
-		sa = &unix.SockaddrInet4{Port: int(l.toPort), Addr: to.As4()}
-	}
-	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
-	if err != nil {
-		return -1, false, err
-	}
-	err = unix.Connect(fd, sa)
-	switch err {
-	case nil:
-		return fd, false, nil
-	case unix.EINPROGRESS:
-		return fd, true, nil
-	}
-	unix.Close(fd)
-	return -1, false, err
+	return dialHost(unix.SOCK_STREAM, l.to, l.v6, l.toPort)
 }
 
 // resetClose closes a connected socket with a reset.

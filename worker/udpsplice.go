@@ -133,26 +133,7 @@ type udpSpliceGlue struct {
 
 func (g *udpSpliceGlue) init(w *Worker, socks []handed) error {
 	g.w = w
-	if len(socks) == 0 {
-		return nil
-	}
-	table := w.cfg.Forward.UDPNs.Table
-	if !w.cfg.UDP || table == nil {
-		closeHanded(socks)
-		return nil
-	}
-	for i, s := range socks {
-		e := s.entry
-		if int(e.Rule) >= len(table.Rules) || !table.Rules[e.Rule].Contains(e.Port) {
-			closeHanded(socks[i:])
-			return fmt.Errorf("-U socket for port %d: no forwarding rule has it", e.Port)
-		}
-		if err := g.add(e, s.fd); err != nil {
-			closeHanded(socks[i+1:])
-			return err
-		}
-	}
-	return nil
+	return addNsSockets(socks, w.cfg.UDP, w.cfg.Forward.UDPNs.Table, "-U socket", g.add)
 }
 
 // ready allocates what the flows need, once.
@@ -405,25 +386,8 @@ func (g *udpSpliceGlue) flow(si uint32, s *nsUDPSock, peer netip.AddrPort, now t
 	if len(g.byKey) >= maxUDPSpliceFlows {
 		return 0, false
 	}
-	to := s.to
-	if !to.IsValid() {
-		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if s.v6 {
-			to = netip.IPv6Loopback()
-		}
-	}
-	domain := unix.AF_INET6
-	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(s.toPort), Addr: to.As16()}
-	if to.Is4() {
-		domain = unix.AF_INET
-		sa = &unix.SockaddrInet4{Port: int(s.toPort), Addr: to.As4()}
-	}
-	fd, err := unix.Socket(domain, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, _, err := dialHost(unix.SOCK_DGRAM, s.to, s.v6, s.toPort)
 	if err != nil {
-		return 0, false
-	}
-	if err := unix.Connect(fd, sa); err != nil {
-		unix.Close(fd)
 		return 0, false
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
@@ -482,21 +446,10 @@ func (g *udpSpliceGlue) inbound(listener int, fw udp.Forward, peer netip.AddrPor
 		g.noFlow++
 		return true
 	}
-	c := g.w.cfg
-	v6 := peer.Addr().Is6()
-	to, fam := c.IPv4.Addr, ipc.IPv4
-	if v6 {
-		to, fam = c.IPv6.Addr, ipc.IPv6
-	}
-	if c.Namespace.HostLoToNsLo || !to.IsValid() || (v6 && to.IsLinkLocalUnicast()) {
-		to = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if v6 {
-			to = netip.IPv6Loopback()
-		}
-	}
+	to, fam := nsTarget(g.w.cfg, peer.Addr().Is6())
 	id := udpSpliceIDBase + g.nextID%spliceIDBase
 	g.nextID++
-	req := ipc.BrokerRequest{Op: ipc.OpNSSocket, Proto: ipc.UDP, Family: fam, Action: ipc.NSConnect, Addr: to.Unmap(), Port: fw.ToPort}
+	req := ipc.BrokerRequest{Op: ipc.OpNSSocket, Proto: ipc.UDP, Family: fam, Action: ipc.NSConnect, Addr: to, Port: fw.ToPort}
 	if err := g.w.conn.Send(ipc.Message{ID: id, Body: req}); err != nil {
 		return false
 	}
