@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -86,29 +85,7 @@ func signalFIFO(t *testing.T, dir, name string, p *nstest.Proc) {
 // tcpEcho sends data to addr from inside ns and returns what came back
 // once the server closed.
 func tcpEcho(ns *nstest.NS, addr string, data []byte) ([]byte, error) {
-	var got []byte
-	err := ns.Do(func() error {
-		c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		werr := make(chan error, 1)
-		go func() {
-			_, err := c.Write(data)
-			if err == nil {
-				err = c.(*net.TCPConn).CloseWrite()
-			}
-			werr <- err
-		}()
-		got, err = io.ReadAll(c)
-		if e := <-werr; err == nil {
-			err = e
-		}
-		return err
-	})
-	return got, err
+	return tcpEchoIn(ns.Path(), addr, data)
 }
 
 // udpEcho sends data to addr from inside ns and returns the reply, if

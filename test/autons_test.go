@@ -72,7 +72,8 @@ func tcpEchoServe(l *net.TCPListener) {
 	}
 }
 
-// tcpEchoIn is tcpEcho from inside the network namespace at path.
+// tcpEchoIn sends data to addr from inside the network namespace at
+// path and returns what came back once the server closed.
 func tcpEchoIn(path, addr string, data []byte) ([]byte, error) {
 	var got []byte
 	err := nstest.InNetNS(path, func() error {
