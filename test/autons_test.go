@@ -31,6 +31,27 @@ func autoNsScript(dir string) string {
 	return "touch " + filepath.Join(dir, "started") + "; read x < " + filepath.Join(dir, "end")
 }
 
+// startPastaWaiting starts pasta --config-net with args in Host, running
+// autoNsScript, and waits for the command to start. It returns pasta, the
+// directory of the script's files (signal "end" to stop it) and the
+// namespace's network namespace file.
+func startPastaWaiting(t *testing.T, topo *nstest.Topology, who runAs, bin string, args ...string) (*nstest.Proc, string, string) {
+	t.Helper()
+	dir := sharedDir(t)
+	makeFIFOs(t, dir, "end")
+	script := autoNsScript(dir)
+	argv := append(append([]string{"--config-net"}, args...), "--", "sh", "-c", script)
+	p := nstest.Start(t, topo.Host, pastaArgv(who, bin, argv...)...)
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		if p.Exited() {
+			t.Fatalf("pasta exited at start:\n%s", p.Output())
+		}
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	}, "the command to start")
+	return p, dir, commandNetNS(t, script)
+}
+
 // commandNetNS returns the network namespace file of the process running
 // script with sh -c, found by its command line: the test reaches inside
 // pasta's namespace through it. The command's own idea of its PID is
@@ -136,20 +157,7 @@ func TestPastaAutoNsForwarding(t *testing.T) {
 	loops := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := sharedDir(t)
-			makeFIFOs(t, dir, "end")
-			args := append([]string{"--config-net"}, tc.args...)
-			script := autoNsScript(dir)
-			args = append(args, "--", "sh", "-c", script)
-			p := nstest.Start(t, topo.Host, pastaArgv(tc.who, bin, args...)...)
-			nstest.WaitFor(t, 10*time.Second, func() bool {
-				if p.Exited() {
-					t.Fatalf("pasta exited at start:\n%s", p.Output())
-				}
-				_, err := os.Stat(filepath.Join(dir, "started"))
-				return err == nil
-			}, "the command to start")
-			ns := commandNetNS(t, script)
+			p, dir, ns := startPastaWaiting(t, topo, tc.who, bin, tc.args...)
 			for _, a := range loops {
 				if err := listenInNs(ns, netip.AddrPortFrom(a, tc.port)); err != nil {
 					t.Fatalf("%v port %d in the namespace before the server started: %v", a, tc.port, err)
@@ -307,20 +315,7 @@ func TestPastaAutoNsUDP(t *testing.T) {
 	loops := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := sharedDir(t)
-			makeFIFOs(t, dir, "end")
-			args := append([]string{"--config-net"}, tc.args...)
-			script := autoNsScript(dir)
-			args = append(args, "--", "sh", "-c", script)
-			p := nstest.Start(t, topo.Host, pastaArgv(tc.who, bin, args...)...)
-			nstest.WaitFor(t, 10*time.Second, func() bool {
-				if p.Exited() {
-					t.Fatalf("pasta exited at start:\n%s", p.Output())
-				}
-				_, err := os.Stat(filepath.Join(dir, "started"))
-				return err == nil
-			}, "the command to start")
-			ns := commandNetNS(t, script)
+			p, dir, ns := startPastaWaiting(t, topo, tc.who, bin, tc.args...)
 			for _, a := range loops {
 				if !udpFreeIn(ns, netip.AddrPortFrom(a, tc.port)) {
 					t.Fatalf("UDP %v port %d in the namespace in use before the server started", a, tc.port)

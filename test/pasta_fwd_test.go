@@ -134,17 +134,7 @@ func TestPastaForwardUDP(t *testing.T) {
 }
 
 func forwardUDP(t *testing.T, topo *nstest.Topology, bin string, who runAs, port uint16) {
-	dir := sharedDir(t)
-	script := "touch " + filepath.Join(dir, "started") + "; sleep 60"
-	p := nstest.Start(t, topo.Host, pastaArgv(who, bin, "--config-net", "-u", strconv.Itoa(int(port)), "--", "sh", "-c", script)...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("pasta exited at start:\n%s", p.Output())
-		}
-		_, err := os.Stat(filepath.Join(dir, "started"))
-		return err == nil
-	}, "the command to start")
-	inside := commandNetNS(t, script)
+	p, _, inside := startPastaWaiting(t, topo, who, bin, "-u", strconv.Itoa(int(port)))
 	for _, a := range []string{"0.0.0.0", "::"} {
 		var c *net.UDPConn
 		if err := nstest.InNetNS(inside, func() error {
