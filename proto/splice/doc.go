@@ -36,4 +36,23 @@
 // MaxPipeSize (F_SETPIPE_SZ; an unprivileged process is bounded by
 // /proc/sys/fs/pipe-max-size and pipe-user-pages-soft), and fall back to
 // the default size silently.
+//
+// Socket buffers: both sockets get a fixed SocketBuffer in each direction
+// instead of autotuning. Both peers are on this machine, so the round
+// trip is microseconds and 1 MiB is many times the bandwidth-delay
+// product. What the fixed size buys is less data in flight: measured
+// with iperf3 on two CPUs, a spliced connection moved about 6% more for
+// about 8% less CPU in the three processes together (the worker spends
+// more, the receiving peer about a third less: likely, fewer of the pages
+// it copies out have left the cache). It also bounds the kernel memory
+// that one spliced connection can hold.
+//
+// What bounds throughput on a small machine: the bytes cross the kernel's
+// TCP stack twice, once per connection, and three processes (the two
+// peers and the worker) each need a large share of a CPU. On two CPUs the
+// spliced paths reach about 0.7 of one plain loopback connection, as
+// Debian's pasta does. Measured no better: SO_RCVLOWAT, pipes of 64 and
+// 256 KiB, TCP_QUICKACK, reading the source on into the pipe while the
+// destination is full, shorter scheduler slices for the worker, and
+// every placement of the three processes on the two CPUs.
 package splice

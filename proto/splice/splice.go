@@ -13,6 +13,15 @@ const MaxPipeSize = 1 << 20
 // minPipeSize is the smallest size tried before keeping the default.
 const minPipeSize = 1 << 16
 
+// SocketBuffer is the SO_RCVBUF and SO_SNDBUF set on both sockets (the
+// kernel doubles it, and caps it at net.core.rmem_max and wmem_max).
+// Left to autotuning, a loopback connection's receive queue grows to
+// tcp_rmem's maximum (32 MiB on Debian), so a fast sender can park many
+// megabytes before they are read; with 1 MiB the spliced paths measured
+// about 6% faster, for less CPU in all three processes together (see
+// doc.go).
+const SocketBuffer = 1 << 20
+
 // Sides of a Conn.
 const (
 	A = 0
@@ -53,6 +62,11 @@ func (c *Conn) Open(a, b int, connecting bool) error {
 		}
 		c.pipe[d] = p
 		c.size[d] = growPipe(p[1])
+	}
+	for _, fd := range c.fd {
+		// Best effort: a refusal leaves autotuning, which works too.
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, SocketBuffer)
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, SocketBuffer)
 	}
 	c.connecting = connecting
 	c.open = true

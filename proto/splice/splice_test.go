@@ -9,6 +9,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -305,4 +308,47 @@ func BenchmarkSplice(b *testing.B) {
 	b.StopTimer()
 	cb.CloseWrite()
 	<-res
+}
+
+// sysctlInt reads an integer from /proc/sys.
+func sysctlInt(t *testing.T, name string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSocketBuffers(t *testing.T) {
+	a, ca := tcpPair(t)
+	b, cb := tcpPair(t)
+	defer ca.Close()
+	defer cb.Close()
+	var c Conn
+	if err := c.Open(a, b, false); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The kernel doubles what it is given, after capping it at the
+	// sysctl maximum.
+	want := map[int]int{
+		unix.SO_RCVBUF: 2 * min(SocketBuffer, sysctlInt(t, "net/core/rmem_max")),
+		unix.SO_SNDBUF: 2 * min(SocketBuffer, sysctlInt(t, "net/core/wmem_max")),
+	}
+	for s := range 2 {
+		for opt, w := range want {
+			got, err := unix.GetsockoptInt(c.FD(s), unix.SOL_SOCKET, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != w {
+				t.Errorf("side %d option %d: got %d, want %d", s, opt, got, w)
+			}
+		}
+	}
 }
