@@ -241,16 +241,22 @@ func TestConnectFailureResets(t *testing.T) {
 	}
 }
 
-func TestPipeSize(t *testing.T) {
+// opened returns a Conn splicing two loopback connections, not pumped,
+// and their outer ends; all are closed when the test ends.
+func opened(t *testing.T) (*Conn, *net.TCPConn, *net.TCPConn) {
 	a, ca := tcpPair(t)
 	b, cb := tcpPair(t)
-	defer ca.Close()
-	defer cb.Close()
-	var c Conn
+	t.Cleanup(func() { ca.Close(); cb.Close() })
+	c := new(Conn)
 	if err := c.Open(a, b, false); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
+	return c, ca, cb
+}
+
+func TestPipeSize(t *testing.T) {
+	c, _, _ := opened(t)
 	for s := range 2 {
 		if got := c.PipeSize(s); got < minPipeSize || got > MaxPipeSize {
 			t.Errorf("pipe %d: got size %d, want %d to %d", s, got, minPipeSize, MaxPipeSize)
@@ -259,15 +265,7 @@ func TestPipeSize(t *testing.T) {
 }
 
 func TestMoveAllocatesNothing(t *testing.T) {
-	a, ca := tcpPair(t)
-	b, cb := tcpPair(t)
-	defer ca.Close()
-	defer cb.Close()
-	var c Conn
-	if err := c.Open(a, b, false); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, ca, cb := opened(t)
 	msg := make([]byte, 1000)
 	buf := make([]byte, 1000)
 	var want uint64
@@ -325,15 +323,7 @@ func sysctlInt(t *testing.T, name string) int {
 }
 
 func TestSocketBuffers(t *testing.T) {
-	a, ca := tcpPair(t)
-	b, cb := tcpPair(t)
-	defer ca.Close()
-	defer cb.Close()
-	var c Conn
-	if err := c.Open(a, b, false); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, _, _ := opened(t)
 	// The kernel doubles what it is given, after capping it at the
 	// sysctl maximum.
 	want := map[int]int{
