@@ -370,22 +370,13 @@ func family4(o *Options, t *host.Family) Family {
 		MapHostLoopback: o.MapHostLoopback4,
 	}
 	if t != nil {
-		f.Ifname, f.Ifindex = t.Ifname, t.Ifindex
-		f.HostAddrs = slices.Clone(t.Addrs)
-		f.HostRoutes = slices.Clone(t.Routes)
-		if p, ok := t.Primary(); ok && !f.Addr.IsValid() {
-			f.Addr = p.Addr()
-			if f.PrefixLen < 0 {
-				f.PrefixLen = p.Bits()
-			}
+		if p, ok := f.useTemplate(t); ok && f.PrefixLen < 0 {
+			f.PrefixLen = p.Bits()
 		}
 		if f.PrefixLen < 0 {
 			// -a without a prefix keeps its class prefix from Parse;
 			// this is only reached if Parse left it unset.
 			f.PrefixLen = classfulPrefix(f.Addr)
-		}
-		if !f.Gateway.IsValid() {
-			f.Gateway = t.Gateway
 		}
 	} else {
 		if !f.Addr.IsValid() {
@@ -401,13 +392,7 @@ func family4(o *Options, t *host.Family) Family {
 			f.Gateway = LocalGateway4
 		}
 	}
-	if !f.MapHostLoopback.IsValid() && !o.NoMapGW {
-		f.MapHostLoopback = f.Gateway
-	}
-	if o.Mode == Pasta && o.ConfigNet && t != nil {
-		f.CopyAddrs = !o.NoCopyAddrs && !o.Addr4.IsValid()
-		f.CopyRoutes = !o.NoCopyRoutes && !o.Gateway4.IsValid()
-	}
+	f.finish(o, o.Gateway4.IsValid())
 	return f
 }
 
@@ -427,15 +412,7 @@ func family6(o *Options, t *host.Family) Family {
 		MapHostLoopback: o.MapHostLoopback6,
 	}
 	if t != nil {
-		f.Ifname, f.Ifindex = t.Ifname, t.Ifindex
-		f.HostAddrs = slices.Clone(t.Addrs)
-		f.HostRoutes = slices.Clone(t.Routes)
-		if p, ok := t.Primary(); ok && !f.Addr.IsValid() {
-			f.Addr = p.Addr()
-		}
-		if !f.Gateway.IsValid() {
-			f.Gateway = t.Gateway
-		}
+		f.useTemplate(t)
 		f.LinkLocal = t.LinkLocal
 	}
 	switch {
@@ -448,14 +425,42 @@ func family6(o *Options, t *host.Family) Family {
 	if !f.Gateway.IsValid() {
 		f.Gateway = f.LinkLocal
 	}
+	f.finish(o, o.Gateway6.IsValid())
+	return f
+}
+
+// useTemplate takes the name, index, addresses and routes of t, the
+// template interface, and its primary address and its gateway where the
+// options gave none. It returns the primary address with its prefix, and
+// reports whether it took it as f.Addr.
+func (f *Family) useTemplate(t *host.Family) (netip.Prefix, bool) {
+	f.Ifname, f.Ifindex = t.Ifname, t.Ifindex
+	f.HostAddrs = slices.Clone(t.Addrs)
+	f.HostRoutes = slices.Clone(t.Routes)
+	if !f.Gateway.IsValid() {
+		f.Gateway = t.Gateway
+	}
+	p, ok := t.Primary()
+	if !ok || f.Addr.IsValid() {
+		return p, false
+	}
+	f.Addr = p.Addr()
+	return p, true
+}
+
+// finish sets what follows from the rest of f: the gateway stands for the
+// host's loopback unless --map-host-loopback named an address or
+// --no-map-gw is set, and pasta --config-net copies the template's
+// addresses unless -a gave one (f.AddrFixed), and its routes unless -g
+// gave a gateway (gatewayGiven).
+func (f *Family) finish(o *Options, gatewayGiven bool) {
 	if !f.MapHostLoopback.IsValid() && !o.NoMapGW {
 		f.MapHostLoopback = f.Gateway
 	}
-	if o.Mode == Pasta && o.ConfigNet && t != nil {
-		f.CopyAddrs = !o.NoCopyAddrs && !o.Addr6.IsValid()
-		f.CopyRoutes = !o.NoCopyRoutes && !o.Gateway6.IsValid()
+	if o.Mode == Pasta && o.ConfigNet && !f.Local {
+		f.CopyAddrs = !o.NoCopyAddrs && !f.AddrFixed
+		f.CopyRoutes = !o.NoCopyRoutes && !gatewayGiven
 	}
-	return f
 }
 
 // dns fills in the nameservers and the search list: -D as given, else the

@@ -126,14 +126,14 @@ func TestAutoNsListeners(t *testing.T) {
 		unix.Close(fd2)
 		t.Error("listener of a rule that is not auto left open")
 	}
-	if len(w.splice.listeners) != 0 {
-		t.Fatalf("listeners: got %d, want 0", len(w.splice.listeners))
+	if len(w.splice.listeners.At) != 0 {
+		t.Fatalf("listeners: got %d, want 0", len(w.splice.listeners.At))
 	}
 
 	unix.SetNonblock(fd1, true) // as the keeper's
 	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e1}}, FDs: []int{fd1}})
-	if len(w.splice.listeners) != 1 || w.splice.listeners[0].fd != fd1 {
-		t.Fatalf("listeners after the hand-over: %+v", w.splice.listeners)
+	if len(w.splice.listeners.At) != 1 || w.splice.listeners.At[0].fd != fd1 {
+		t.Fatalf("listeners after the hand-over: %+v", w.splice.listeners.At)
 	}
 
 	// A connection to it is accepted and connected to the target.
@@ -158,8 +158,8 @@ func TestAutoNsListeners(t *testing.T) {
 	if isOpen(fd1) {
 		t.Error("listener still open after Unlisten")
 	}
-	if len(w.splice.freeL) != 1 || w.splice.listeners[0].fd != -1 {
-		t.Errorf("slot not freed: listeners %+v, free %v", w.splice.listeners, w.splice.freeL)
+	if w.splice.listeners.Len() != 0 || w.splice.listeners.At[0].fd != -1 {
+		t.Errorf("slot not freed: listeners %+v, %d in use", w.splice.listeners.At, w.splice.listeners.Len())
 	}
 	// An event for the freed slot is ignored.
 	w.splice.event(engine.Event{Ref: engine.Ref{Kind: kindTCPSplice, Index: listenerBit}, Events: unix.EPOLLIN})
@@ -170,8 +170,8 @@ func TestAutoNsListeners(t *testing.T) {
 	e3 := e1
 	e3.Port = p3
 	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e3}}, FDs: []int{fd3}})
-	if len(w.splice.listeners) != 1 || w.splice.listeners[0].fd != fd3 || len(w.splice.freeL) != 0 {
-		t.Errorf("slot not reused: listeners %+v, free %v", w.splice.listeners, w.splice.freeL)
+	if len(w.splice.listeners.At) != 1 || w.splice.listeners.At[0].fd != fd3 || w.splice.listeners.Len() != 1 {
+		t.Errorf("slot not reused: listeners %+v, %d in use", w.splice.listeners.At, w.splice.listeners.Len())
 	}
 	w.autoMessage(ipc.Message{Body: keyOf(e3)})
 	if isOpen(fd3) {
@@ -239,13 +239,13 @@ func TestAutoNsUDP(t *testing.T) {
 		unix.Close(fd2)
 		t.Error("socket of a rule that is not auto left open")
 	}
-	if len(g.socks) != 0 {
-		t.Fatalf("sockets: got %d, want 0", len(g.socks))
+	if len(g.socks.At) != 0 {
+		t.Fatalf("sockets: got %d, want 0", len(g.socks.At))
 	}
 
 	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e1}}, FDs: []int{fd1}})
-	if len(g.socks) != 1 || g.socks[0].fd != fd1 {
-		t.Fatalf("sockets after the hand-over: %+v", g.socks)
+	if len(g.socks.At) != 1 || g.socks.At[0].fd != fd1 {
+		t.Fatalf("sockets after the hand-over: %+v", g.socks.At)
 	}
 
 	// A client's datagram reaches the target, and the answer the client.
@@ -282,8 +282,8 @@ func TestAutoNsUDP(t *testing.T) {
 	if isOpen(flowFD) {
 		t.Error("flow of the removed socket still open")
 	}
-	if g.socks[0].fd != -1 || len(g.freeS) != 1 || len(g.byKey) != 0 || len(g.free) != 1 {
-		t.Errorf("slots not freed: sockets %+v, free %v, flows %d, free flows %v", g.socks, g.freeS, len(g.byKey), g.free)
+	if g.socks.At[0].fd != -1 || g.socks.Len() != 0 || len(g.byKey) != 0 || len(g.free) != 1 {
+		t.Errorf("slots not freed: sockets %+v, %d in use, flows %d, free flows %v", g.socks.At, g.socks.Len(), len(g.byKey), g.free)
 	}
 	// An event for the freed slot is ignored.
 	g.event(listener)
@@ -297,8 +297,8 @@ func TestAutoNsUDP(t *testing.T) {
 	e3 := e1
 	e3.Port = p3
 	w.autoMessage(ipc.Message{Body: ipc.FDs{Entries: []ipc.FDEntry{e3}}, FDs: []int{fd3}})
-	if len(g.socks) != 1 || g.socks[0].fd != fd3 || len(g.freeS) != 0 {
-		t.Errorf("slot not reused: sockets %+v, free %v", g.socks, g.freeS)
+	if len(g.socks.At) != 1 || g.socks.At[0].fd != fd3 || g.socks.Len() != 1 {
+		t.Errorf("slot not reused: sockets %+v, %d in use", g.socks.At, g.socks.Len())
 	}
 	w.autoMessage(ipc.Message{Body: keyOf(e3)})
 	if isOpen(fd3) {

@@ -63,8 +63,7 @@ type parked struct {
 
 type spliceGlue struct {
 	w         *Worker
-	listeners []spliceListener // fd -1: a free slot, in freeL
-	freeL     []uint32
+	listeners engine.Slots[spliceListener] // fd -1: a free slot
 	conns     []splice.Conn
 	want      [][2]uint32
 	in        []bool // the connection came in through -t
@@ -111,32 +110,23 @@ func (g *spliceGlue) add(e ipc.FDEntry, fd int) error {
 	g.ready()
 	r := g.w.cfg.Forward.TCPNs.Table.Rules[e.Rule]
 	sl := spliceListener{fd: fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To, toPort: r.Target(e.Port)}
-	n := uint32(len(g.listeners))
-	if k := len(g.freeL); k > 0 {
-		n = g.freeL[k-1]
-	}
+	n := g.listeners.Next()
 	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindTCPSplice, Index: listenerBit | n}, unix.EPOLLIN); err != nil {
 		closeFD(fd)
 		return fmt.Errorf("-T listener for port %d: %w", e.Port, err)
 	}
-	if n == uint32(len(g.listeners)) {
-		g.listeners = append(g.listeners, sl)
-	} else {
-		g.freeL = g.freeL[:len(g.freeL)-1]
-		g.listeners[n] = sl
-	}
+	g.listeners.Put(n, sl)
 	return nil
 }
 
 // remove stops accepting on the -T listener fd and closes it. The
 // connections it accepted go on.
 func (g *spliceGlue) remove(fd int) {
-	for n := range g.listeners {
-		if l := &g.listeners[n]; l.fd == fd {
+	for n := range g.listeners.At {
+		if g.listeners.At[n].fd == fd {
 			g.w.loop.Del(fd)
 			closeFD(fd)
-			*l = spliceListener{fd: -1}
-			g.freeL = append(g.freeL, uint32(n))
+			g.listeners.Release(uint32(n), spliceListener{fd: -1})
 			return
 		}
 	}
@@ -225,8 +215,8 @@ func (g *spliceGlue) open(a, b int, connecting, in bool) {
 func (g *spliceGlue) event(ev engine.Event) {
 	i := ev.Ref.Index
 	if i&listenerBit != 0 {
-		if n := int(i &^ listenerBit); n < len(g.listeners) && g.listeners[n].fd >= 0 {
-			g.accept(&g.listeners[n])
+		if n := int(i &^ listenerBit); n < len(g.listeners.At) && g.listeners.At[n].fd >= 0 {
+			g.accept(&g.listeners.At[n])
 		}
 		return
 	}

@@ -108,8 +108,7 @@ type mmsghdr struct {
 
 type udpSpliceGlue struct {
 	w     *Worker
-	socks []nsUDPSock // fd -1: a free slot
-	freeS []uint32
+	socks engine.Slots[nsUDPSock] // fd -1: a free slot
 	flows []udpSpliceFlow
 	byKey map[udpSpliceKey]uint32
 	free  []uint32
@@ -162,31 +161,22 @@ func (g *udpSpliceGlue) add(e ipc.FDEntry, fd int) error {
 	g.ready()
 	r := g.w.cfg.Forward.UDPNs.Table.Rules[e.Rule]
 	ns := nsUDPSock{fd: fd, v6: e.Family == ipc.IPv6, port: e.Port, to: r.To.Unmap(), toPort: r.Target(e.Port)}
-	n := uint32(len(g.socks))
-	if k := len(g.freeS); k > 0 {
-		n = g.freeS[k-1]
-	}
+	n := g.socks.Next()
 	if err := g.w.loop.Add(fd, engine.Ref{Kind: kindUDPSplice, Index: listenerBit | n}, unix.EPOLLIN); err != nil {
 		closeFD(fd)
 		return fmt.Errorf("-U socket for port %d: %w", e.Port, err)
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, udpSpliceBuf)
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, udpSpliceBuf)
-	if n == uint32(len(g.socks)) {
-		g.socks = append(g.socks, ns)
-	} else {
-		g.freeS = g.freeS[:len(g.freeS)-1]
-		g.socks[n] = ns
-	}
+	g.socks.Put(n, ns)
 	return nil
 }
 
 // remove stops reading the -U socket fd, closes it, and ends its flows:
 // their clients have nothing to send replies from.
 func (g *udpSpliceGlue) remove(fd int) {
-	for n := range g.socks {
-		s := &g.socks[n]
-		if s.fd != fd {
+	for n := range g.socks.At {
+		if g.socks.At[n].fd != fd {
 			continue
 		}
 		for i := range g.flows {
@@ -196,8 +186,7 @@ func (g *udpSpliceGlue) remove(fd int) {
 		}
 		g.w.loop.Del(fd)
 		closeFD(fd)
-		*s = nsUDPSock{fd: -1}
-		g.freeS = append(g.freeS, uint32(n))
+		g.socks.Release(uint32(n), nsUDPSock{fd: -1})
 		return
 	}
 }
@@ -229,7 +218,7 @@ func (g *udpSpliceGlue) dropListener(fd int) {
 func (g *udpSpliceGlue) event(ev engine.Event) {
 	i := ev.Ref.Index
 	if i&listenerBit != 0 {
-		if n := i &^ listenerBit; int(n) < len(g.socks) && g.socks[n].fd >= 0 {
+		if n := i &^ listenerBit; int(n) < len(g.socks.At) && g.socks.At[n].fd >= 0 {
 			g.fromNs(n)
 		}
 		return
@@ -242,7 +231,7 @@ func (g *udpSpliceGlue) event(ev engine.Event) {
 // fromNs moves datagrams from clients inside the namespace to their
 // flows' sockets: runs of datagrams of one flow go out in one sendmmsg.
 func (g *udpSpliceGlue) fromNs(si uint32) {
-	s := &g.socks[si]
+	s := &g.socks.At[si]
 	now := time.Now()
 	for range udpSpliceRounds {
 		n := g.recv(s.fd, true)

@@ -12,8 +12,13 @@
 // told when a batch ends, which is where deferred work (flushing frames to
 // the guest, coalesced ACKs) happens.
 //
-// Nothing here allocates after New: the event array is allocated once and
-// the Ref round-trips through the data word by value.
+// Slots is a table for descriptors that come and go, such as listeners:
+// each keeps its index, the Index of its Ref, while in use, and a freed
+// index is used again.
+//
+// The loop allocates nothing after New: the event array is allocated once
+// and the Ref round-trips through the data word by value. Slots allocates
+// only when it grows.
 //
 // The loop does not lock its goroutine to an OS thread: nothing it does
 // depends on the thread it runs on, and it has to pass through the Go

@@ -203,23 +203,26 @@ func Decode(frame []byte) (Frame, Drop) {
 		if !ok {
 			return f, DropBadL4Length
 		}
-		f.ICMPType, f.ICMPCode = m.Type(), m.Code()
-		if m.IsEcho() {
-			f.SrcPort, f.DstPort = m.ID(), m.ID()
-		}
-		f.Payload = f.L4 + ICMPLen
+		f.setICMP(m.Type(), m.Code(), m.IsEcho(), m.ID())
 	case f.Proto == ProtocolICMPv6 && f.EtherType == EtherTypeIPv6:
 		m, ok := ParseICMPv6(l4)
 		if !ok {
 			return f, DropBadL4Length
 		}
-		f.ICMPType, f.ICMPCode = m.Type(), m.Code()
-		if m.IsEcho() {
-			f.SrcPort, f.DstPort = m.ID(), m.ID()
-		}
-		f.Payload = f.L4 + ICMPLen
+		f.setICMP(m.Type(), m.Code(), m.IsEcho(), m.ID())
 	default:
 		return f, DropUnknownProtocol
 	}
 	return f, DropNone
+}
+
+// setICMP records the type and code of the ICMPv4 or ICMPv6 message at
+// f.L4, where its data starts, and, for an echo message, its identifier
+// id as both ports.
+func (f *Frame) setICMP(typ, code uint8, echo bool, id uint16) {
+	f.ICMPType, f.ICMPCode = typ, code
+	if echo {
+		f.SrcPort, f.DstPort = id, id
+	}
+	f.Payload = f.L4 + ICMPLen
 }

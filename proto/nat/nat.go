@@ -85,6 +85,18 @@ func (c *Config) v6() family {
 	}
 }
 
+// familyOf returns c's view of a's family, an IPv4-mapped IPv6 address
+// counting as IPv6, or false for the zero Addr.
+func (c *Config) familyOf(a netip.Addr) (family, bool) {
+	switch {
+	case a.Is4():
+		return c.v4(), true
+	case a.Is6():
+		return c.v6(), true
+	}
+	return family{}, false
+}
+
 // Outbound returns where a flow the guest opens towards dst (port dstPort;
 // ignored unless proto is TCP or UDP) goes on the host side, applying the
 // rules of the package documentation in order. It refuses (false) invalid,
@@ -92,16 +104,8 @@ func (c *Config) v6() family {
 // map-guest-addr destination while the guest's address is unknown. The
 // result has dst's family.
 func (c *Config) Outbound(proto header.IPProtocol, dst netip.Addr, dstPort uint16) (netip.Addr, bool) {
-	var f family
-	switch {
-	case dst.Is4():
-		f = c.v4()
-	case dst.Is6() && !dst.Is4In6():
-		f = c.v6()
-	default:
-		return netip.Addr{}, false
-	}
-	if dst.IsLoopback() || dst.IsUnspecified() {
+	f, ok := c.familyOf(dst)
+	if !ok || dst.Is4In6() || dst.IsLoopback() || dst.IsUnspecified() {
 		return netip.Addr{}, false
 	}
 	switch {
@@ -122,13 +126,8 @@ func (c *Config) Outbound(proto header.IPProtocol, dst netip.Addr, dstPort uint1
 // an IPv4-mapped src counting as IPv4.
 func (c *Config) Inbound(src netip.Addr) (netip.Addr, bool) {
 	src = src.Unmap()
-	var f family
-	switch {
-	case src.Is4():
-		f = c.v4()
-	case src.Is6():
-		f = c.v6()
-	default:
+	f, ok := c.familyOf(src)
+	if !ok {
 		return netip.Addr{}, false
 	}
 	switch {
@@ -153,13 +152,8 @@ func (c *Config) Inbound(src netip.Addr) (netip.Addr, bool) {
 // documentation for when the two agree.
 func (c *Config) Reverse(proto header.IPProtocol, src netip.Addr, srcPort uint16) (netip.Addr, bool) {
 	src = src.Unmap()
-	var f family
-	switch {
-	case src.Is4():
-		f = c.v4()
-	case src.Is6():
-		f = c.v6()
-	default:
+	f, ok := c.familyOf(src)
+	if !ok {
 		return netip.Addr{}, false
 	}
 	if f.dnsFwd.IsValid() && f.dnsHost.IsValid() && src == f.dnsHost && isDNS(proto, srcPort) {

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"passt-go/proto/tap"
 )
 
 // Format constants.
@@ -198,25 +200,9 @@ func (w *Writer) writeAll(iov []unix.Iovec, total int) unix.Errno {
 			return e
 		}
 		done += int(r)
-		iov = advance(iov, int(r))
+		iov = tap.Advance(iov, int(r))
 	}
 	return 0
-}
-
-// advance consumes n bytes from the front of iov.
-func advance(iov []unix.Iovec, n int) []unix.Iovec {
-	for n > 0 && len(iov) > 0 {
-		l := int(iov[0].Len)
-		if n >= l {
-			n -= l
-			iov = iov[1:]
-			continue
-		}
-		iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(iov[0].Base), n))
-		iov[0].SetLen(l - n)
-		n = 0
-	}
-	return iov
 }
 
 // Broken reports whether a write error cut a record, after which the

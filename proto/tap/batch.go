@@ -97,9 +97,57 @@ func (b *batch) reset() {
 	b.niov, b.n, b.bytes = 0, 0, 0
 }
 
-// advance consumes n bytes from the front of iov, adjusting the first
-// iovec left in place, and returns the iovecs still to be written.
-func advance(iov []unix.Iovec, n int) []unix.Iovec {
+// writer is what TapWriter and StreamWriter share: the descriptor, the
+// batch of frames queued for it, and the totals. Its exported methods are
+// theirs.
+type writer struct {
+	fd    int
+	b     batch
+	parts int // slices a caller may give per frame
+	c     Counters
+}
+
+// Reset makes the writer serve the descriptor fd, a tap device or a new
+// connection of the stream. Frames still queued are discarded without
+// being counted.
+func (w *writer) Reset(fd int) {
+	w.fd = fd
+	w.b.reset()
+}
+
+// Len returns the number of frames queued.
+func (w *writer) Len() int { return w.b.n }
+
+// Full reports whether the batch has no room for another frame.
+func (w *writer) Full() bool { return w.b.full() }
+
+// Counters returns the writer's totals.
+func (w *writer) Counters() Counters { return w.c }
+
+// admit returns the length of the frame made of parts and reports whether
+// Queue may add it: not when the batch is full (nothing is counted), nor
+// when the length is outside MinFrame..MaxFrame (counted as DropLength).
+// It panics when given more slices than the writer was built for.
+func (w *writer) admit(parts [][]byte) (int, bool) {
+	if len(parts) > w.parts {
+		panic("tap: Queue: more parts than the writer was built for")
+	}
+	if w.b.full() {
+		return 0, false
+	}
+	l := frameLength(parts)
+	if l < MinFrame || l > MaxFrame {
+		w.c.Drops[DropLength]++
+		return 0, false
+	}
+	return l, true
+}
+
+// Advance takes the first n bytes off iov, as a writev(2) that wrote them
+// leaves it: the iovecs written whole are dropped, and the first one left
+// is moved past its written part, in place. It returns the iovecs still to
+// be written, a subslice of iov.
+func Advance(iov []unix.Iovec, n int) []unix.Iovec {
 	for n > 0 && len(iov) > 0 {
 		l := int(iov[0].Len)
 		if n >= l {

@@ -144,10 +144,7 @@ func (r *TapReader) Counters() Counters { return r.c }
 // frame, each frame given as a few slices. It owns its iovec array,
 // allocated by NewTapWriter; Queue and Flush do not allocate.
 type TapWriter struct {
-	fd    int
-	b     batch
-	parts int
-	c     Counters
+	writer
 }
 
 // NewTapWriter returns a writer for the tap descriptor fd that queues up to
@@ -158,21 +155,8 @@ func NewTapWriter(fd, maxFrames, maxParts int) (*TapWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TapWriter{fd: fd, b: b, parts: maxParts}, nil
+	return &TapWriter{writer{fd: fd, b: b, parts: maxParts}}, nil
 }
-
-// Reset makes the writer serve the descriptor fd. Frames still queued are
-// discarded without being counted.
-func (w *TapWriter) Reset(fd int) {
-	w.fd = fd
-	w.b.reset()
-}
-
-// Len returns the number of frames queued.
-func (w *TapWriter) Len() int { return w.b.n }
-
-// Full reports whether the batch has no room for another frame.
-func (w *TapWriter) Full() bool { return w.b.full() }
 
 // Queue adds to the batch one frame made of parts, in order; empty parts
 // are skipped. It reports whether the frame was queued, which it is not
@@ -184,15 +168,7 @@ func (w *TapWriter) Full() bool { return w.b.full() }
 // returns: the caller must neither modify nor reuse them before then.
 // Queue panics if given more than the maxParts slices of NewTapWriter.
 func (w *TapWriter) Queue(parts ...[]byte) bool {
-	if len(parts) > w.parts {
-		panic("tap: TapWriter.Queue: more parts than the writer was built for")
-	}
-	if w.b.full() {
-		return false
-	}
-	l := frameLength(parts)
-	if l < MinFrame || l > MaxFrame {
-		w.c.Drops[DropLength]++
+	if _, ok := w.admit(parts); !ok {
 		return false
 	}
 	w.b.add(nil, parts)
@@ -244,6 +220,3 @@ func (w *TapWriter) Flush() (sent int, err error) {
 	b.reset()
 	return sent, nil
 }
-
-// Counters returns the writer's totals.
-func (w *TapWriter) Counters() Counters { return w.c }

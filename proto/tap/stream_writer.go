@@ -18,14 +18,11 @@ const DefaultStallTimeout = time.Second
 // its length, with one writev per batch. It owns its iovec and length-header
 // arrays, allocated by NewStreamWriter; Queue and Flush do not allocate.
 type StreamWriter struct {
-	fd     int
-	b      batch
+	writer
 	prefix []byte // LengthSize bytes per frame slot
-	parts  int    // payload slices allowed per frame
 	pfd    [1]unix.PollFd
 	ts     unix.Timespec
 	stall  time.Duration
-	c      Counters
 }
 
 // NewStreamWriter returns a writer for the stream connection fd that
@@ -41,10 +38,8 @@ func NewStreamWriter(fd, maxFrames, maxParts int) (*StreamWriter, error) {
 		return nil, err
 	}
 	return &StreamWriter{
-		fd:     fd,
-		b:      b,
+		writer: writer{fd: fd, b: b, parts: maxParts},
 		prefix: make([]byte, maxFrames*LengthSize),
-		parts:  maxParts,
 		stall:  DefaultStallTimeout,
 	}, nil
 }
@@ -52,19 +47,6 @@ func NewStreamWriter(fd, maxFrames, maxParts int) (*StreamWriter, error) {
 // SetStallTimeout sets how long Flush waits for the peer to take the rest
 // of a frame that it accepted in part (DefaultStallTimeout initially).
 func (w *StreamWriter) SetStallTimeout(d time.Duration) { w.stall = d }
-
-// Reset makes the writer serve a new connection fd. Frames still queued
-// are discarded without being counted.
-func (w *StreamWriter) Reset(fd int) {
-	w.fd = fd
-	w.b.reset()
-}
-
-// Len returns the number of frames queued.
-func (w *StreamWriter) Len() int { return w.b.n }
-
-// Full reports whether the batch has no room for another frame.
-func (w *StreamWriter) Full() bool { return w.b.full() }
 
 // Queue adds to the batch one frame made of parts, in order; empty parts
 // are skipped. It reports whether the frame was queued, which it is not
@@ -76,15 +58,8 @@ func (w *StreamWriter) Full() bool { return w.b.full() }
 // returns: the caller must neither modify nor reuse them before then.
 // Queue panics if given more than the maxParts slices of NewStreamWriter.
 func (w *StreamWriter) Queue(parts ...[]byte) bool {
-	if len(parts) > w.parts {
-		panic("tap: StreamWriter.Queue: more parts than the writer was built for")
-	}
-	if w.b.full() {
-		return false
-	}
-	l := frameLength(parts)
-	if l < MinFrame || l > MaxFrame {
-		w.c.Drops[DropLength]++
+	l, ok := w.admit(parts)
+	if !ok {
 		return false
 	}
 	h := w.prefix[w.b.n*LengthSize : (w.b.n+1)*LengthSize : (w.b.n+1)*LengthSize]
@@ -156,12 +131,12 @@ func (w *StreamWriter) finish(sent int, reason Drop) {
 // waiting for the socket with ppoll when it is full, for at most the stall
 // timeout in all. It does not allocate.
 func (w *StreamWriter) complete(iov []unix.Iovec, done int) error {
-	iov = advance(iov, done)
+	iov = Advance(iov, done)
 	var deadline time.Time
 	for len(iov) > 0 {
 		n, errno := writev(w.fd, iov)
 		if errno == 0 && n > 0 {
-			iov = advance(iov, n)
+			iov = Advance(iov, n)
 			continue
 		}
 		if errno != 0 && errno != unix.EAGAIN {
@@ -182,6 +157,3 @@ func (w *StreamWriter) complete(iov []unix.Iovec, done int) error {
 	}
 	return nil
 }
-
-// Counters returns the writer's totals.
-func (w *StreamWriter) Counters() Counters { return w.c }

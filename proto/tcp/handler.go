@@ -206,7 +206,7 @@ type Handler struct {
 	mtu   int
 
 	conns     []conn
-	listeners []listener
+	listeners engine.Slots[listener] // fd -1: a free slot
 
 	timer   *engine.Timer
 	heap    []uint32
@@ -374,19 +374,14 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 		unix.Close(fd)
 		return err
 	}
-	i := h.freeListener()
+	i := h.listeners.Next()
 	if h.loop != nil {
-		if err := h.loop.Add(fd, engine.Ref{Kind: h.kinds.Listen, Index: uint32(i)}, unix.EPOLLIN); err != nil {
+		if err := h.loop.Add(fd, engine.Ref{Kind: h.kinds.Listen, Index: i}, unix.EPOLLIN); err != nil {
 			unix.Close(fd)
 			return err
 		}
 	}
-	l := listener{fd: fd, Forward: fw}
-	if i == len(h.listeners) {
-		h.listeners = append(h.listeners, l)
-	} else {
-		h.listeners[i] = l
-	}
+	h.listeners.Put(i, listener{fd: fd, Forward: fw})
 	return nil
 }
 
@@ -409,12 +404,12 @@ func (h *Handler) Event(ev engine.Event) {
 // Close resets every connection and closes the listeners, for shutdown.
 func (h *Handler) Close() {
 	h.Reset()
-	for _, l := range h.listeners {
+	for _, l := range h.listeners.At {
 		if l.fd >= 0 {
 			unix.Close(l.fd)
 		}
 	}
-	h.listeners = nil
+	h.listeners = engine.Slots[listener]{}
 	if h.timer != nil {
 		h.timer.Close()
 	}

@@ -183,10 +183,10 @@ func (h *Handler) connectDone(idx uint32, c *conn) {
 
 // acceptEvent takes the connections waiting on listener li.
 func (h *Handler) acceptEvent(li uint32) {
-	if int(li) >= len(h.listeners) || h.listeners[li].fd < 0 {
+	if int(li) >= len(h.listeners.At) || h.listeners.At[li].fd < 0 {
 		return
 	}
-	l := &h.listeners[li]
+	l := &h.listeners.At[li]
 	for range acceptBatch {
 		fd, e := accept(l.fd, &h.sa)
 		switch e {
@@ -211,8 +211,8 @@ func (h *Handler) acceptEvent(li uint32) {
 
 // resumeListeners watches paused listeners again.
 func (h *Handler) resumeListeners() {
-	for i := range h.listeners {
-		if l := &h.listeners[i]; l.paused && l.fd >= 0 && h.loop != nil {
+	for i := range h.listeners.At {
+		if l := &h.listeners.At[i]; l.paused && l.fd >= 0 && h.loop != nil {
 			l.paused = false
 			h.loop.Mod(l.fd, engine.Ref{Kind: h.kinds.Listen, Index: uint32(i)}, unix.EPOLLIN)
 		}

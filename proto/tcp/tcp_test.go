@@ -659,11 +659,11 @@ func TestListenerPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.h.Event(engineEvent(testKinds.Listen, 0))
-	if !e.h.listeners[0].paused {
+	if !e.h.listeners.At[0].paused {
 		t.Fatal("listener not paused after an accept error")
 	}
 	e.h.Periodic(flow.Now())
-	if e.h.listeners[0].paused {
+	if e.h.listeners.At[0].paused {
 		t.Fatal("listener still paused after Periodic")
 	}
 }

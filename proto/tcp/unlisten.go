@@ -10,8 +10,8 @@ import "golang.org/x/sys/unix"
 // next AddListener. It reports false, and does nothing, when fd is not
 // one of the Handler's listeners.
 func (h *Handler) RemoveListener(fd int) bool {
-	for i := range h.listeners {
-		l := &h.listeners[i]
+	for i := range h.listeners.At {
+		l := &h.listeners.At[i]
 		if l.fd != fd || fd < 0 {
 			continue
 		}
@@ -19,30 +19,11 @@ func (h *Handler) RemoveListener(fd int) bool {
 			h.loop.Del(fd)
 		}
 		unix.Close(fd)
-		*l = listener{fd: -1}
+		h.listeners.Release(uint32(i), listener{fd: -1})
 		return true
 	}
 	return false
 }
 
-// freeListener returns the index of a slot for a new listener: a removed
-// one's, else one past the end.
-func (h *Handler) freeListener() int {
-	for i := range h.listeners {
-		if h.listeners[i].fd < 0 {
-			return i
-		}
-	}
-	return len(h.listeners)
-}
-
 // Listeners is the number of listeners the Handler watches.
-func (h *Handler) Listeners() int {
-	n := 0
-	for i := range h.listeners {
-		if h.listeners[i].fd >= 0 {
-			n++
-		}
-	}
-	return n
-}
+func (h *Handler) Listeners() int { return h.listeners.Len() }

@@ -43,10 +43,10 @@ func TestRemoveListener(t *testing.T) {
 	if err := e.h.AddListener(c, Forward{Port: 3, ToPort: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if e.h.listeners[0].fd != c || e.h.listeners[0].Port != 3 {
-		t.Errorf("slot 0: got fd %d port %d, want fd %d port 3", e.h.listeners[0].fd, e.h.listeners[0].Port, c)
+	if e.h.listeners.At[0].fd != c || e.h.listeners.At[0].Port != 3 {
+		t.Errorf("slot 0: got fd %d port %d, want fd %d port 3", e.h.listeners.At[0].fd, e.h.listeners.At[0].Port, c)
 	}
-	if got := len(e.h.listeners); got != 2 {
+	if got := len(e.h.listeners.At); got != 2 {
 		t.Errorf("slots: got %d, want 2", got)
 	}
 }

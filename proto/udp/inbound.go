@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -52,7 +51,7 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 	if err == nil && (fw.Port == 0 || fw.ToPort == 0) {
 		err = errors.New("port 0")
 	}
-	index := uint32(h.freeListener())
+	index := h.listeners.Next()
 	if err == nil {
 		err = h.loop.Add(fd, engine.Ref{Kind: h.listenKind, Index: index}, unix.EPOLLIN)
 	}
@@ -60,22 +59,17 @@ func (h *Handler) AddListener(fd int, fw Forward) error {
 		unix.Close(fd)
 		return fmt.Errorf("UDP port %d: %w", fw.Port, err)
 	}
-	l := listener{fd: fd, v6: domain == unix.AF_INET6, Forward: fw}
-	if int(index) == len(h.listeners) {
-		h.listeners = append(h.listeners, l)
-	} else {
-		h.listeners[index] = l
-	}
+	h.listeners.Put(index, listener{fd: fd, v6: domain == unix.AF_INET6, Forward: fw})
 	return nil
 }
 
 // listenEvent reads the datagrams queued on a listening socket: each goes
 // to the guest on its flow, which the first datagram from a peer opens.
 func (h *Handler) listenEvent(li uint32) {
-	if li >= uint32(len(h.listeners)) || h.listeners[li].fd < 0 {
+	if li >= uint32(len(h.listeners.At)) || h.listeners.At[li].fd < 0 {
 		return
 	}
-	fd := h.listeners[li].fd
+	fd := h.listeners.At[li].fd
 	for round := 0; round < maxRounds; round++ {
 		h.prepareRecv(true)
 		n, e := recvmmsg(fd, h.rxMsgs[:], 0)
@@ -107,29 +101,21 @@ func (h *Handler) listenEvent(li uint32) {
 // socket. The error names the reply's destination, the peer, which finds
 // the flow.
 func (h *Handler) listenErrors(li uint32) {
-	if li >= uint32(len(h.listeners)) || h.listeners[li].fd < 0 {
+	if li >= uint32(len(h.listeners.At)) || h.listeners.At[li].fd < 0 {
 		return
 	}
-	l := &h.listeners[li]
+	l := &h.listeners.At[li]
 	// The data is read where an IPv6 quote starts, and moved for IPv4
 	// once the family is known.
 	off := errDataOff(false)
 	for i := 0; i < maxErrors; i++ {
-		h.errIov.Base = &h.errBuf[off]
-		h.errIov.SetLen(len(h.errBuf) - off)
-		h.errMsg.Name = (*byte)(unsafe.Pointer(&h.errName.raw))
-		h.errMsg.Namelen = unix.SizeofSockaddrInet6
-		h.errMsg.Control = &h.errCtrl[0]
-		h.errMsg.SetControllen(errControlRoom)
-		h.errMsg.Flags = 0
-		n, e := recvmsg(l.fd, &h.errMsg, unix.MSG_ERRQUEUE)
+		n, ee, ok, e := h.readError(l.fd, off)
 		if e == unix.EINTR {
 			continue
 		}
 		if e != 0 {
 			break
 		}
-		ee, ok := parseExtendedErr(h.errCtrl[:min(int(h.errMsg.Controllen), errControlRoom)])
 		peer, peerPort, named := h.errName.get()
 		if !ok || !named || ee.origin != icmpOrigin(peer.Is4()) {
 			h.c.Drops[DropLocalError]++
@@ -168,7 +154,7 @@ func (h *Handler) inbound(li uint32, i int, now flow.Time) Drop {
 	if !ok || peerPort == 0 {
 		return DropPeer
 	}
-	l := &h.listeners[li]
+	l := &h.listeners.At[li]
 	if p := peer.Unmap(); l.Splice && h.cfg.Splice != nil && p.IsLoopback() &&
 		h.cfg.Splice(l.fd, l.Forward, netip.AddrPortFrom(p, peerPort), h.rxBuf[i][hdrRoom:hdrRoom+int(m.n)]) {
 		h.c.Spliced++
@@ -243,7 +229,7 @@ func (h *Handler) openInbound(li uint32, key flow.Key, local, peer netip.Addr, p
 		}
 		return 0, DropSocket
 	}
-	l := &h.listeners[li]
+	l := &h.listeners.At[li]
 	v4 := peer.Is4()
 	if local.IsValid() && local.Is4() != v4 {
 		local = netip.Addr{}

@@ -203,7 +203,7 @@ type Handler struct {
 	out        tap.Sink
 
 	state     []sock
-	listeners []listener
+	listeners engine.Slots[listener] // fd -1: a free slot
 	live      int
 	max       int
 	timeouts  flow.Timeouts
@@ -405,7 +405,7 @@ func (h *Handler) queue(idx uint32, st *sock, data []byte) {
 	if h.txN == 0 {
 		h.txFlow = idx
 		if st.fd < 0 && st.listener >= 0 {
-			h.txName.set(st.peer, st.peerPort, h.listeners[st.listener].v6, h.zone(st.peer))
+			h.txName.set(st.peer, st.peerPort, h.listeners.At[st.listener].v6, h.zone(st.peer))
 		}
 	}
 	iov := &h.txIov[h.txN]
@@ -442,7 +442,7 @@ func (h *Handler) Flush() {
 	st := &h.state[h.txFlow]
 	fd := int(st.fd)
 	if fd < 0 && st.listener >= 0 {
-		fd = h.listeners[st.listener].fd
+		fd = h.listeners.At[st.listener].fd
 	}
 	if !st.live || fd < 0 {
 		h.c.Drops[DropSocket] += uint64(n)
@@ -731,21 +731,13 @@ func (h *Handler) recvErrors(idx uint32, st *sock) {
 	v4 := key.GuestAddr.Is4()
 	off := errDataOff(v4)
 	for i := 0; i < maxErrors; i++ {
-		h.errIov.Base = &h.errBuf[off]
-		h.errIov.SetLen(len(h.errBuf) - off)
-		h.errMsg.Name = (*byte)(unsafe.Pointer(&h.errName.raw))
-		h.errMsg.Namelen = unix.SizeofSockaddrInet6
-		h.errMsg.Control = &h.errCtrl[0]
-		h.errMsg.SetControllen(errControlRoom)
-		h.errMsg.Flags = 0
-		n, e := recvmsg(int(st.fd), &h.errMsg, unix.MSG_ERRQUEUE)
+		n, ee, ok, e := h.readError(int(st.fd), off)
 		if e == unix.EINTR {
 			continue
 		}
 		if e != 0 {
 			break
 		}
-		ee, ok := parseExtendedErr(h.errCtrl[:min(int(h.errMsg.Controllen), errControlRoom)])
 		if !ok || ee.origin != icmpOrigin(v4) {
 			h.c.Drops[DropLocalError]++
 			continue
@@ -755,6 +747,28 @@ func (h *Handler) recvErrors(idx uint32, st *sock) {
 	// Clear an error the queue did not account for, so that epoll stops
 	// reporting it.
 	getInt(int(st.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+}
+
+// readError reads one message from the error queue of the socket fd
+// without blocking: the start of the datagram the error concerns into
+// h.errBuf[off:], and that datagram's destination into h.errName. It
+// returns the length of the data read and the extended error of the
+// message, ok false when it carries none, or the error number of
+// recvmsg(2).
+func (h *Handler) readError(fd, off int) (n int, ee extendedErr, ok bool, e unix.Errno) {
+	h.errIov.Base = &h.errBuf[off]
+	h.errIov.SetLen(len(h.errBuf) - off)
+	h.errMsg.Name = (*byte)(unsafe.Pointer(&h.errName.raw))
+	h.errMsg.Namelen = unix.SizeofSockaddrInet6
+	h.errMsg.Control = &h.errCtrl[0]
+	h.errMsg.SetControllen(errControlRoom)
+	h.errMsg.Flags = 0
+	n, e = recvmsg(fd, &h.errMsg, unix.MSG_ERRQUEUE)
+	if e != 0 {
+		return 0, extendedErr{}, false, e
+	}
+	ee, ok = parseExtendedErr(h.errCtrl[:min(int(h.errMsg.Controllen), errControlRoom)])
+	return n, ee, ok, 0
 }
 
 // icmpOrigin is the error-queue origin of ICMP errors of the family.
@@ -822,10 +836,10 @@ func (h *Handler) Close() {
 			h.closeFlow(uint32(i))
 		}
 	}
-	for i := range h.listeners {
-		if h.listeners[i].fd >= 0 {
-			unix.Close(h.listeners[i].fd)
-			h.listeners[i].fd = -1
+	for i := range h.listeners.At {
+		if fd := h.listeners.At[i].fd; fd >= 0 {
+			unix.Close(fd)
+			h.listeners.Release(uint32(i), listener{fd: -1})
 		}
 	}
 }

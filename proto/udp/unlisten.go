@@ -14,8 +14,8 @@ func (h *Handler) RemoveListener(fd int) bool {
 	if fd < 0 {
 		return false
 	}
-	for i := range h.listeners {
-		l := &h.listeners[i]
+	for i := range h.listeners.At {
+		l := &h.listeners.At[i]
 		if l.fd != fd {
 			continue
 		}
@@ -27,30 +27,11 @@ func (h *Handler) RemoveListener(fd int) bool {
 		}
 		h.loop.Del(fd)
 		unix.Close(fd)
-		*l = listener{fd: -1}
+		h.listeners.Release(uint32(i), listener{fd: -1})
 		return true
 	}
 	return false
 }
 
-// freeListener returns the index of a slot for a new listener: a removed
-// one's, else one past the end.
-func (h *Handler) freeListener() int {
-	for i := range h.listeners {
-		if h.listeners[i].fd < 0 {
-			return i
-		}
-	}
-	return len(h.listeners)
-}
-
 // Listeners is the number of listeners the Handler watches.
-func (h *Handler) Listeners() int {
-	n := 0
-	for i := range h.listeners {
-		if h.listeners[i].fd >= 0 {
-			n++
-		}
-	}
-	return n
-}
+func (h *Handler) Listeners() int { return h.listeners.Len() }

@@ -57,7 +57,7 @@ func TestRemoveListener(t *testing.T) {
 	if err := r.h.AddListener(again, Forward{Port: port + 1, ToPort: port + 1}); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(r.h.listeners); got != 1 {
+	if got := len(r.h.listeners.At); got != 1 {
 		t.Errorf("slots: got %d, want 1 (the freed slot reused)", got)
 	}
 }
