@@ -94,11 +94,7 @@ DHCPv6:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := mustParse(t, tc.mode, tc.args...)
-			c, err := resolve(o, tc.info, fwd.ParseAll)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustResolve(t, tc.mode, tc.info, fwd.ParseAll, tc.args...)
 			var b strings.Builder
 			c.Describe(&b)
 			if got := b.String(); got != tc.want {

@@ -80,6 +80,17 @@ func mustParse(t *testing.T, mode Mode, args ...string) *Options {
 	return o
 }
 
+// mustResolve parses args for mode and resolves them against info, the
+// port specifications with parse, failing the test on an error.
+func mustResolve(t *testing.T, mode Mode, info *host.Info, parse portParser, args ...string) *Config {
+	t.Helper()
+	c, err := resolve(mustParse(t, mode, args...), info, parse)
+	if err != nil {
+		t.Fatalf("got error %v, want none", err)
+	}
+	return c
+}
+
 func TestResolve(t *testing.T) {
 	tests := []struct {
 		name string
@@ -328,12 +339,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := mustParse(t, tc.mode, tc.args...)
-			var ports fakePorts
-			c, err := resolve(o, tc.info, ports.parse)
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
-			}
+			c := mustResolve(t, tc.mode, tc.info, new(fakePorts).parse, tc.args...)
 			if got := tc.get(c); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
@@ -441,12 +447,7 @@ func TestResolveWarnings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := mustParse(t, tc.mode, tc.args...)
-			var ports fakePorts
-			c, err := resolve(o, tc.info, ports.parse)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustResolve(t, tc.mode, tc.info, new(fakePorts).parse, tc.args...)
 			if !slices.Equal(c.Warnings, tc.want) {
 				t.Errorf("got %q, want %q", c.Warnings, tc.want)
 			}
@@ -467,11 +468,7 @@ func TestResolveUDPTimeouts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var ports fakePorts
-			c, err := resolve(mustParse(t, Passt), withInfo(func(i *host.Info) { i.UDPTimeouts = tc.in }), ports.parse)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustResolve(t, Passt, withInfo(func(i *host.Info) { i.UDPTimeouts = tc.in }), new(fakePorts).parse)
 			if c.UDPTimeout != tc.timeout || c.UDPStreamTimeout != tc.strm {
 				t.Errorf("got %v, %v, want %v, %v", c.UDPTimeout, c.UDPStreamTimeout, tc.timeout, tc.strm)
 			}
@@ -516,12 +513,8 @@ func TestResolvePorts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := mustParse(t, tc.mode, tc.args...)
 			var ports fakePorts
-			c, err := resolve(o, tc.info, ports.parse)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustResolve(t, tc.mode, tc.info, ports.parse, tc.args...)
 			if !reflect.DeepEqual(ports.calls, tc.want) {
 				t.Errorf("got calls %+v, want %+v", ports.calls, tc.want)
 			}
@@ -581,16 +574,11 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := mustParse(t, tc.mode, tc.args...)
-			var ports fakePorts
-			parse := ports.parse
+			parse := new(fakePorts).parse
 			if tc.realPorts {
 				parse = fwd.ParseAll
 			}
-			c, err := resolve(o, tc.info, parse)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustResolve(t, tc.mode, tc.info, parse, tc.args...)
 			b, err := json.Marshal(c)
 			if err != nil {
 				t.Fatalf("Marshal: %v", err)

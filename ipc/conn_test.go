@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"passt-go/internal/testnet"
 )
 
 // pair returns a connected monitor/worker pair, closed at cleanup.
@@ -290,7 +292,7 @@ func TestConnRejects(t *testing.T) {
 			}
 			// The descriptors will arrive at the lowest free numbers.
 			landing := nextFDs(t, total)
-			before := countFDs(t)
+			before := testnet.CountFDs(t)
 			m, err := c.Recv()
 			var ve *VersionError
 			if _, wantVersion := tc.wantErr.(*VersionError); wantVersion && !errors.As(err, &ve) ||
@@ -305,7 +307,7 @@ func TestConnRejects(t *testing.T) {
 					t.Errorf("received descriptor %d: got open, want closed", fd)
 				}
 			}
-			if after := countFDs(t); after != before {
+			if after := testnet.CountFDs(t); after != before {
 				t.Errorf("open descriptors: got %d after Recv, want %d", after, before)
 			}
 			if tc.closePeer {

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"passt-go/internal/testnet"
 )
 
 const childEnv = "PASST_GO_IPC_TEST_CHILD"
@@ -79,23 +81,13 @@ func runChild() error {
 	return nil
 }
 
-// countFDs returns the number of open descriptors of this process.
-func countFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("read /proc/self/fd: %v", err)
-	}
-	return len(ents)
-}
-
 // checkLeaks fails the test if it ends with more or fewer descriptors open
 // than it started with. Call it first, so that its cleanup runs last.
 func checkLeaks(t testing.TB) {
 	t.Helper()
-	before := countFDs(t)
+	before := testnet.CountFDs(t)
 	t.Cleanup(func() {
-		if after := countFDs(t); after != before {
+		if after := testnet.CountFDs(t); after != before {
 			t.Errorf("open descriptors: got %d after the test, want %d as before", after, before)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/header"
 )
 
@@ -41,15 +42,6 @@ func request(sip, tip netip.Addr) []byte {
 	return arpFrame(guestMAC, header.ARPRequest, guestMAC, sip, header.MAC{}, tip, 0)
 }
 
-func decode(t *testing.T, frame []byte) header.Frame {
-	t.Helper()
-	f, d := header.Decode(frame)
-	if d != header.DropNone {
-		t.Fatalf("test frame does not decode: got %v, want %v", d, header.DropNone)
-	}
-	return f
-}
-
 func unhex(t *testing.T, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
@@ -73,7 +65,7 @@ func TestReplyGolden(t *testing.T) {
 		9a559a559a55 c0000201
 		525400123456 c000020a`)
 	out := make([]byte, 64)
-	n, why := Reply(testConfig(), req, decode(t, req), out)
+	n, why := Reply(testConfig(), req, testnet.Decode(t, req), out)
 	if why != IgnoreNone || n != len(want) {
 		t.Fatalf("got (%d, %v), want (%d, %v)", n, why, len(want), IgnoreNone)
 	}
@@ -125,11 +117,11 @@ func TestReplyAnswers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := make([]byte, 128)
-			n, why := Reply(testConfig(), tc.frame, decode(t, tc.frame), out)
+			n, why := Reply(testConfig(), tc.frame, testnet.Decode(t, tc.frame), out)
 			if n != FrameLen || why != IgnoreNone {
 				t.Fatalf("got (%d, %v), want (%d, %v)", n, why, FrameLen, IgnoreNone)
 			}
-			f := decode(t, out[:n])
+			f := testnet.Decode(t, out[:n])
 			if f.EtherType != header.EtherTypeARP {
 				t.Errorf("EtherType: got %#x, want %#x", f.EtherType, header.EtherTypeARP)
 			}
@@ -215,7 +207,7 @@ func TestReplyIgnores(t *testing.T) {
 			if tc.f != nil {
 				f = *tc.f
 			} else {
-				f = decode(t, tc.frame)
+				f = testnet.Decode(t, tc.frame)
 			}
 			size := tc.out
 			if size == 0 {
@@ -237,7 +229,7 @@ func TestReplyNoGuestAddr(t *testing.T) {
 	cfg := &Config{OurMAC: ourMAC}
 	req := request(zero4, guestAddr)
 	out := make([]byte, FrameLen)
-	n, why := Reply(cfg, req, decode(t, req), out)
+	n, why := Reply(cfg, req, testnet.Decode(t, req), out)
 	if n != FrameLen || why != IgnoreNone {
 		t.Fatalf("got (%d, %v), want (%d, %v)", n, why, FrameLen, IgnoreNone)
 	}
@@ -272,7 +264,7 @@ func TestRequest(t *testing.T) {
 				}
 				return
 			}
-			f := decode(t, out[:n])
+			f := testnet.Decode(t, out[:n])
 			if f.DstMAC != header.BroadcastMAC || f.SrcMAC != ourMAC {
 				t.Errorf("Ethernet addresses: got %v -> %v, want %v -> %v", f.SrcMAC, f.DstMAC, ourMAC, header.BroadcastMAC)
 			}
@@ -300,7 +292,7 @@ func TestRequestAnsweredByReply(t *testing.T) {
 	req := make([]byte, FrameLen)
 	Request(guestSide, remote, req)
 	out := make([]byte, FrameLen)
-	n, why := Reply(testConfig(), req, decode(t, req), out)
+	n, why := Reply(testConfig(), req, testnet.Decode(t, req), out)
 	if n != FrameLen || why != IgnoreNone {
 		t.Fatalf("got (%d, %v), want (%d, %v)", n, why, FrameLen, IgnoreNone)
 	}
@@ -309,7 +301,7 @@ func TestRequestAnsweredByReply(t *testing.T) {
 func TestReplyAllocs(t *testing.T) {
 	cfg := testConfig()
 	req := request(guestAddr, remote)
-	f := decode(t, req)
+	f := testnet.Decode(t, req)
 	out := make([]byte, FrameLen)
 	if got := testing.AllocsPerRun(100, func() { Reply(cfg, req, f, out) }); got != 0 {
 		t.Errorf("Reply allocations: got %v, want 0", got)
@@ -320,18 +312,5 @@ func TestReplyAllocs(t *testing.T) {
 }
 
 func TestIgnoreString(t *testing.T) {
-	seen := make(map[string]Ignore)
-	for i := range NumIgnores {
-		s := i.String()
-		if s == "" || s == "unknown" {
-			t.Errorf("Ignore(%d).String(): got %q, want a name", i, s)
-		}
-		if prev, dup := seen[s]; dup {
-			t.Errorf("Ignore(%d).String(): got %q, want a name distinct from Ignore(%d)", i, s, prev)
-		}
-		seen[s] = i
-	}
-	if got := NumIgnores.String(); got != "unknown" {
-		t.Errorf("NumIgnores.String(): got %q, want %q", got, "unknown")
-	}
+	testnet.CheckNames(t, NumIgnores, "unknown")
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/header"
 )
 
@@ -92,17 +93,9 @@ func opt(code uint8, data ...byte) []byte {
 // udpFrame wraps payload in Ethernet, IPv4 and UDP headers from a client
 // without an address to the broadcast address, with a valid checksum.
 func udpFrame(payload []byte, dstPort uint16) []byte {
-	src := netip.IPv4Unspecified()
-	dst := netip.AddrFrom4([4]byte{255, 255, 255, 255})
-	l4 := header.UDPLen + len(payload)
-	b := make([]byte, header.EthernetLen+header.IPv4MinLen+l4)
-	header.PutEthernet(b, header.BroadcastMAC, clientMAC, header.EtherTypeIPv4)
-	header.PutIPv4(b[header.EthernetLen:], l4, header.IPv4Fields{Src: src, Dst: dst, Protocol: header.ProtocolUDP})
-	udp := b[header.EthernetLen+header.IPv4MinLen:]
-	header.PutUDP(udp, ClientPort, dstPort, len(payload))
-	copy(udp[header.UDPLen:], payload)
-	header.SetTransportChecksum4(udp, header.ProtocolUDP, src, dst)
-	return b
+	src := netip.AddrPortFrom(netip.IPv4Unspecified(), ClientPort)
+	dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dstPort)
+	return testnet.UDPFrame(header.BroadcastMAC, clientMAC, src, dst, 0, payload)
 }
 
 // decoded is a reply taken apart.
@@ -118,16 +111,7 @@ type decoded struct {
 // apart with this package's own parser.
 func decodeReply(t testing.TB, b []byte) decoded {
 	t.Helper()
-	f, drop := header.Decode(b)
-	if drop != header.DropNone {
-		t.Fatalf("reply does not decode: got %v, want %v", drop, header.DropNone)
-	}
-	if f.Proto != header.ProtocolUDP || f.SrcPort != ServerPort || f.DstPort != ClientPort {
-		t.Fatalf("got proto %v ports %v->%v, want UDP 67->68", f.Proto, f.SrcPort, f.DstPort)
-	}
-	if !header.TransportChecksumValid4(f.Transport(b), header.ProtocolUDP, f.Src, f.Dst) {
-		t.Fatalf("got invalid UDP checksum, want valid")
-	}
+	f := testnet.DecodeUDP(t, b, ServerPort, ClientPort)
 	m, ok := ParseMessage(f.Data(b))
 	if !ok {
 		t.Fatalf("reply message does not parse (%v bytes)", len(f.Data(b)))
@@ -183,14 +167,5 @@ func decodeReply(t testing.TB, b []byte) decoded {
 // reply runs Reply on frame and fails the test on anything but a reply.
 func reply(t testing.TB, cfg *Config, frame []byte) decoded {
 	t.Helper()
-	f, drop := header.Decode(frame)
-	if drop != header.DropNone {
-		t.Fatalf("request does not decode: %v", drop)
-	}
-	out := make([]byte, MaxReplyLen)
-	n, why := Reply(cfg, frame, f, out)
-	if why != IgnoreNone {
-		t.Fatalf("got %v, want a reply", why)
-	}
-	return decodeReply(t, out[:n])
+	return decodeReply(t, testnet.MustReply(t, Reply, cfg, frame, MaxReplyLen))
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/dhcp/dnsname"
 	"passt-go/proto/header"
 )
@@ -130,10 +131,7 @@ func TestExchanges(t *testing.T) {
 			m := d.msg
 			rq, _ := ParseMessage(req)
 
-			checks := []struct {
-				field     string
-				got, want any
-			}{
+			testnet.CheckFields(t, testnet.Fields{
 				{"op", m.Op(), uint8(BootReply)},
 				{"htype", m.HType(), uint8(1)},
 				{"hlen", m.HLen(), uint8(6)},
@@ -153,12 +151,7 @@ func TestExchanges(t *testing.T) {
 				{"TTL", d.frame.TTL, uint8(255)},
 				{"MAC source", d.frame.SrcMAC, ourMAC},
 				{"MAC destination", d.frame.DstMAC, clientMAC},
-			}
-			for _, c := range checks {
-				if c.got != c.want {
-					t.Errorf("%s: got %v, want %v", c.field, c.got, c.want)
-				}
-			}
+			})
 			if !slices.Equal(d.codes, tc.wantCodes) {
 				t.Errorf("option order: got %v, want %v", d.codes, tc.wantCodes)
 			}
@@ -206,48 +199,26 @@ func TestIgnored(t *testing.T) {
 	}
 	unconfigured := testConfig()
 	unconfigured.GuestAddr = netip.Addr{}
-	tests := []struct {
-		name   string
-		cfg    *Config
-		frame  []byte
-		outLen int
-		want   Ignore
-	}{
-		{name: "INFORM", frame: withType(TypeInform), want: IgnoreMessageType},
-		{name: "DECLINE", frame: withType(TypeDecline), want: IgnoreMessageType},
-		{name: "RELEASE", frame: withType(TypeRelease), want: IgnoreMessageType},
-		{name: "OFFER from another server", frame: withType(TypeOffer), want: IgnoreMessageType},
-		{name: "unknown type", frame: withType(200), want: IgnoreMessageType},
-		{name: "to port 68", frame: udpFrame(clientMessage{}.bytes(), ClientPort), want: IgnoreNotDHCP},
-		{name: "IPv6", frame: v6(), want: IgnoreNotDHCP},
-		{name: "BOOTREPLY", frame: udpFrame(clientMessage{op: BootReply, options: opts()}.bytes(), ServerPort), want: IgnoreNotRequest},
-		{name: "short message", frame: udpFrame(clientMessage{}.bytes()[:FixedLen-1], ServerPort), want: IgnoreTooShort},
-		{name: "empty message", frame: udpFrame(nil, ServerPort), want: IgnoreTooShort},
-		{name: "option past the end", frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname, 10, 'a'}}.bytes(), ServerPort), want: IgnoreBadOptions},
-		{name: "length byte missing", frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname}}.bytes(), ServerPort), want: IgnoreBadOptions},
-		{name: "short output buffer", frame: withType(TypeDiscover), outLen: MaxReplyLen - 1, want: IgnoreShortBuffer},
-		{name: "no address", cfg: &unconfigured, frame: withType(TypeDiscover), want: IgnoreNotConfigured},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			if c == nil {
-				c = &cfg
-			}
-			f, drop := header.Decode(tc.frame)
-			if drop != header.DropNone {
-				t.Fatalf("request does not decode: %v", drop)
-			}
-			outLen := tc.outLen
-			if outLen == 0 {
-				outLen = MaxReplyLen
-			}
-			n, why := Reply(c, tc.frame, f, make([]byte, outLen))
-			if why != tc.want || n != 0 {
-				t.Errorf("got %v (n %v), want %v (n 0)", why, n, tc.want)
-			}
-		})
-	}
+	testnet.CheckIgnored(t, Reply, &cfg, MaxReplyLen, []testnet.IgnoreCase[Config, Ignore]{
+		{Name: "INFORM", Frame: withType(TypeInform), Want: IgnoreMessageType},
+		{Name: "DECLINE", Frame: withType(TypeDecline), Want: IgnoreMessageType},
+		{Name: "RELEASE", Frame: withType(TypeRelease), Want: IgnoreMessageType},
+		{Name: "OFFER from another server", Frame: withType(TypeOffer), Want: IgnoreMessageType},
+		{Name: "unknown type", Frame: withType(200), Want: IgnoreMessageType},
+		{Name: "to port 68", Frame: udpFrame(clientMessage{}.bytes(), ClientPort), Want: IgnoreNotDHCP},
+		{Name: "IPv6", Frame: v6(), Want: IgnoreNotDHCP},
+		{Name: "BOOTREPLY", Frame: udpFrame(clientMessage{op: BootReply, options: opts()}.bytes(), ServerPort), Want: IgnoreNotRequest},
+		{Name: "short message", Frame: udpFrame(clientMessage{}.bytes()[:FixedLen-1], ServerPort), Want: IgnoreTooShort},
+		{Name: "empty message", Frame: udpFrame(nil, ServerPort), Want: IgnoreTooShort},
+		{Name: "option past the end", Frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname, 10, 'a'}}.bytes(), ServerPort), Want: IgnoreBadOptions},
+		{Name: "length byte missing", Frame: udpFrame(clientMessage{options: []byte{OptionMessageType, 1, 1, OptionHostname}}.bytes(), ServerPort), Want: IgnoreBadOptions},
+		{Name: "short output buffer", Frame: withType(TypeDiscover), Size: MaxReplyLen - 1, Want: IgnoreShortBuffer},
+		{Name: "no address", Cfg: &unconfigured, Frame: withType(TypeDiscover), Want: IgnoreNotConfigured},
+	})
+}
+
+func TestIgnoreString(t *testing.T) {
+	testnet.CheckNames(t, NumIgnores, "unknown")
 }
 
 func TestParameterRequestOrder(t *testing.T) {
@@ -468,81 +439,23 @@ func TestReplyAllocs(t *testing.T) {
 	frame := udpFrame(clientMessage{options: opts(
 		opt(OptionMessageType, byte(TypeDiscover)),
 		opt(OptionParameterList, 1, 3, 6, 119, 121))}.bytes(), ServerPort)
-	f, _ := header.Decode(frame)
-	out := make([]byte, MaxReplyLen)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, why := Reply(&cfg, frame, f, out); why != IgnoreNone {
-			t.Fatalf("got %v, want a reply", why)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("got %v allocations per reply, want 0", allocs)
-	}
-}
-
-func TestIgnoreString(t *testing.T) {
-	seen := map[string]bool{}
-	for i := range NumIgnores {
-		s := i.String()
-		if s == "" || s == "unknown" || seen[s] {
-			t.Errorf("Ignore(%d): got %q, want a distinct name", i, s)
-		}
-		seen[s] = true
-	}
-	if got := NumIgnores.String(); got != "unknown" {
-		t.Errorf("got %q, want %q", got, "unknown")
-	}
+	testnet.CheckReplyAllocs(t, Reply, &cfg, frame, MaxReplyLen)
 }
 
 func TestOptionsIterator(t *testing.T) {
-	tests := []struct {
-		name          string
-		area          []byte
-		wantCodes     []uint8
-		wantTruncated bool
-	}{
-		{name: "empty", area: nil},
-		{name: "pads only", area: []byte{0, 0, 0}},
-		{name: "end stops", area: []byte{1, 1, 9, 255, 2, 9}, wantCodes: []uint8{1}},
-		{name: "no end", area: []byte{1, 0, 2, 1, 7}, wantCodes: []uint8{1, 2}},
-		{name: "zero length", area: []byte{80, 0, 255}, wantCodes: []uint8{80}},
-		{name: "data past end", area: []byte{1, 0, 2, 5, 7}, wantCodes: []uint8{1}, wantTruncated: true},
-		{name: "code alone", area: []byte{0, 12}, wantTruncated: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			it := NewOptions(tc.area)
-			var codes []uint8
-			for {
-				code, _, ok := it.Next()
-				if !ok {
-					break
-				}
-				codes = append(codes, code)
-			}
-			if !slices.Equal(codes, tc.wantCodes) || it.Truncated() != tc.wantTruncated {
-				t.Errorf("got %v truncated %v, want %v truncated %v", codes, it.Truncated(), tc.wantCodes, tc.wantTruncated)
-			}
-		})
-	}
+	testnet.CheckOptions(t, NewOptions, []testnet.OptionsCase[uint8]{
+		{Name: "empty", Area: nil},
+		{Name: "pads only", Area: []byte{0, 0, 0}},
+		{Name: "end stops", Area: []byte{1, 1, 9, 255, 2, 9}, WantCodes: []uint8{1}},
+		{Name: "no end", Area: []byte{1, 0, 2, 1, 7}, WantCodes: []uint8{1, 2}},
+		{Name: "zero length", Area: []byte{80, 0, 255}, WantCodes: []uint8{80}},
+		{Name: "data past end", Area: []byte{1, 0, 2, 5, 7}, WantCodes: []uint8{1}, WantTruncated: true},
+		{Name: "code alone", Area: []byte{0, 12}, WantTruncated: true},
+	})
 }
 
 func TestMessageTypeString(t *testing.T) {
-	tests := []struct {
-		t    MessageType
-		want string
-	}{
-		{t: TypeDiscover, want: "DISCOVER"},
-		{t: TypeAck, want: "ACK"},
-		{t: TypeInform, want: "INFORM"},
-		{t: 0, want: "unknown"},
-		{t: 9, want: "unknown"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.want, func(t *testing.T) {
-			if got := tc.t.String(); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
+	testnet.CheckStrings(t, map[MessageType]string{
+		TypeDiscover: "DISCOVER", TypeAck: "ACK", TypeInform: "INFORM", 0: "unknown", 9: "unknown",
+	})
 }

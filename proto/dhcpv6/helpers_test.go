@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/header"
 )
 
@@ -81,16 +82,9 @@ func message(t MessageType, xid uint32, options ...[]byte) []byte {
 // udpFrame wraps payload in Ethernet, IPv6 and UDP headers from the
 // client's link-local address to dst, with a valid checksum.
 func udpFrame(payload []byte, dst netip.Addr, dstPort uint16) []byte {
-	l4 := header.UDPLen + len(payload)
-	b := make([]byte, header.EthernetLen+header.IPv6Len+l4)
 	dstMAC := header.MAC{0x33, 0x33, 0, 1, 0, 2}
-	header.PutEthernet(b, dstMAC, clientMAC, header.EtherTypeIPv6)
-	header.PutIPv6(b[header.EthernetLen:], l4, header.IPv6Fields{Src: clientLL, Dst: dst, NextHeader: header.ProtocolUDP, HopLimit: 1})
-	udp := b[header.EthernetLen+header.IPv6Len:]
-	header.PutUDP(udp, ClientPort, dstPort, len(payload))
-	copy(udp[header.UDPLen:], payload)
-	header.SetTransportChecksum6(udp, header.ProtocolUDP, clientLL, dst)
-	return b
+	src := netip.AddrPortFrom(clientLL, ClientPort)
+	return testnet.UDPFrame(dstMAC, clientMAC, src, netip.AddrPortFrom(dst, dstPort), 1, payload)
 }
 
 // toServers wraps a client message in a frame to ff02::1:2.
@@ -164,16 +158,7 @@ func nested(t testing.TB, code uint16, data []byte) []tlv {
 // apart with this package's own parser, nested options included.
 func decodeReply(t testing.TB, b []byte) decoded {
 	t.Helper()
-	f, drop := header.Decode(b)
-	if drop != header.DropNone {
-		t.Fatalf("reply does not decode: got %v, want %v", drop, header.DropNone)
-	}
-	if f.Proto != header.ProtocolUDP || f.SrcPort != ServerPort || f.DstPort != ClientPort {
-		t.Fatalf("got proto %v ports %v->%v, want UDP 547->546", f.Proto, f.SrcPort, f.DstPort)
-	}
-	if !header.TransportChecksumValid6(f.Transport(b), header.ProtocolUDP, f.Src, f.Dst) {
-		t.Fatalf("got invalid UDP checksum, want valid")
-	}
+	f := testnet.DecodeUDP(t, b, ServerPort, ClientPort)
 	if len(b) > MaxReplyLen {
 		t.Fatalf("got %v bytes, want at most %v", len(b), MaxReplyLen)
 	}
@@ -197,14 +182,5 @@ func decodeReply(t testing.TB, b []byte) decoded {
 // reply runs Reply on frame and fails the test on anything but a reply.
 func reply(t testing.TB, cfg *Config, frame []byte) decoded {
 	t.Helper()
-	f, drop := header.Decode(frame)
-	if drop != header.DropNone {
-		t.Fatalf("request does not decode: %v", drop)
-	}
-	out := make([]byte, MaxReplyLen)
-	n, why := Reply(cfg, frame, f, out)
-	if why != IgnoreNone {
-		t.Fatalf("got %v, want a reply", why)
-	}
-	return decodeReply(t, out[:n])
+	return decodeReply(t, testnet.MustReply(t, Reply, cfg, frame, MaxReplyLen))
 }

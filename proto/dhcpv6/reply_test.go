@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/dhcp/dnsname"
 	"passt-go/proto/header"
 )
@@ -92,10 +93,7 @@ func TestExchanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const xid = 0x00abcdef
 			d := reply(t, &cfg, toServers(message(tc.typ, xid, tc.options...)))
-			checks := []struct {
-				field     string
-				got, want any
-			}{
+			testnet.CheckFields(t, testnet.Fields{
 				{"type", d.msg.Type(), tc.wantType},
 				{"xid", d.msg.XID(), uint32(xid)},
 				{"IP source", d.frame.Src, cfg.OurLL},
@@ -103,12 +101,7 @@ func TestExchanges(t *testing.T) {
 				{"hop limit", d.frame.TTL, uint8(255)},
 				{"MAC source", d.frame.SrcMAC, ourMAC},
 				{"MAC destination", d.frame.DstMAC, clientMAC},
-			}
-			for _, c := range checks {
-				if c.got != c.want {
-					t.Errorf("%s: got %v, want %v", c.field, c.got, c.want)
-				}
-			}
+			})
 			if got := d.codes(); !slices.Equal(got, tc.wantCodes) {
 				t.Errorf("options: got %v, want %v", got, tc.wantCodes)
 			}
@@ -262,70 +255,48 @@ func TestIgnored(t *testing.T) {
 		copy(b[header.EthernetLen+8:], make([]byte, 16))
 		return b
 	}
-	tests := []struct {
-		name   string
-		cfg    *Config
-		frame  []byte
-		outLen int
-		want   Ignore
-	}{
-		{name: "RELEASE", frame: toServers(message(TypeRelease, 1, clientIDOption(), serverIDOption(ours))), want: IgnoreMessageType},
-		{name: "DECLINE", frame: toServers(message(TypeDecline, 1, clientIDOption(), serverIDOption(ours))), want: IgnoreMessageType},
-		{name: "ADVERTISE", frame: toServers(message(TypeAdvertise, 1, clientIDOption())), want: IgnoreMessageType},
-		{name: "RELAY-FORW", frame: toServers(message(TypeRelayForward, 1, clientIDOption())), want: IgnoreMessageType},
-		{name: "SOLICIT with server ID", frame: toServers(message(TypeSolicit, 1, clientIDOption(), serverIDOption(ours))), want: IgnoreServerID},
-		{name: "REQUEST without server ID", frame: toServers(message(TypeRequest, 1, clientIDOption(), ia)), want: IgnoreServerID},
-		{name: "REQUEST for another server", frame: toServers(message(TypeRequest, 1, clientIDOption(), serverIDOption(other), ia)), want: IgnoreServerID},
-		{name: "REQUEST with a short server ID", frame: toServers(message(TypeRequest, 1, clientIDOption(), option(OptionServerID, ours[:13]), ia)), want: IgnoreServerID},
-		{name: "RENEW for another server", frame: toServers(message(TypeRenew, 1, clientIDOption(), serverIDOption(other), ia)), want: IgnoreServerID},
-		{name: "CONFIRM with server ID", frame: toServers(message(TypeConfirm, 1, clientIDOption(), serverIDOption(ours), ia)), want: IgnoreServerID},
-		{name: "REBIND for another server", frame: toServers(message(TypeRebind, 1, clientIDOption(), serverIDOption(other), ia)), want: IgnoreServerID},
-		{name: "INFORMATION-REQUEST for another server", frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), serverIDOption(other))), want: IgnoreServerID},
-		{name: "INFORMATION-REQUEST with IA_NA", frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), ia)), want: IgnoreUnexpectedIA},
-		{name: "INFORMATION-REQUEST with IA_TA", frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), option(OptionIATA, u32(1)))), want: IgnoreUnexpectedIA},
-		{name: "no client ID", frame: toServers(message(TypeSolicit, 1, ia)), want: IgnoreClientID},
-		{name: "empty client ID", frame: toServers(message(TypeSolicit, 1, option(OptionClientID))), want: IgnoreClientID},
-		{name: "client ID too long", frame: toServers(message(TypeSolicit, 1, option(OptionClientID, make([]byte, MaxDUIDLen+1)))), want: IgnoreClientID},
-		{name: "truncated option", frame: toServers(message(TypeSolicit, 1, clientIDOption(), []byte{0, 8, 0, 2, 0})), want: IgnoreBadOptions},
-		{name: "truncated option header", frame: toServers(message(TypeSolicit, 1, clientIDOption(), []byte{0, 8, 0})), want: IgnoreBadOptions},
-		{name: "IA_NA too short", frame: toServers(message(TypeSolicit, 1, clientIDOption(), option(OptionIANA, u32(1), u32(0)))), want: IgnoreBadIA},
-		{name: "IA_TA too short", frame: toServers(message(TypeSolicit, 1, clientIDOption(), option(OptionIATA, []byte{1}))), want: IgnoreBadIA},
-		{name: "IAADDR too short", frame: toServers(message(TypeSolicit, 1, clientIDOption(),
-			iaNAOption(1, 0, 0, option(OptionIAAddr, make([]byte, IAAddrLen-1))))), want: IgnoreBadIA},
-		{name: "option truncated inside IA_NA", frame: toServers(message(TypeSolicit, 1, clientIDOption(),
-			iaNAOption(1, 0, 0, []byte{0, 5, 0, 30, 1, 2}))), want: IgnoreBadOptions},
-		{name: "option truncated inside IAADDR", frame: toServers(message(TypeSolicit, 1, clientIDOption(),
-			iaNAOption(1, 0, 0, iaAddrOption("2001:db8::10", 0, 0, []byte{0, 13, 0, 9})))), want: IgnoreBadOptions},
-		{name: "header only", frame: toServers(message(TypeSolicit, 1)), want: IgnoreClientID},
-		{name: "shorter than the header", frame: toServers([]byte{1, 0, 0}), want: IgnoreTooShort},
-		{name: "unicast destination", frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), netip.MustParseAddr("fe80::1"), ServerPort), want: IgnoreNotMulticast},
-		{name: "all-nodes destination", frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), netip.MustParseAddr("ff02::1"), ServerPort), want: IgnoreNotMulticast},
-		{name: "to port 546", frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), allRelayAgentsAndServers, ClientPort), want: IgnoreNotDHCPv6},
-		{name: "IPv4", frame: v4(), want: IgnoreNotDHCPv6},
-		{name: "unspecified source", frame: fromUnspecified(), want: IgnoreBadSource},
-		{name: "short output buffer", frame: toServers(message(TypeSolicit, 1, clientIDOption())), outLen: MaxReplyLen - 1, want: IgnoreShortBuffer},
-		{name: "no address", cfg: &unconfigured, frame: toServers(message(TypeSolicit, 1, clientIDOption())), want: IgnoreNotConfigured},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			if c == nil {
-				c = &cfg
-			}
-			f, drop := header.Decode(tc.frame)
-			if drop != header.DropNone {
-				t.Fatalf("request does not decode: %v", drop)
-			}
-			outLen := tc.outLen
-			if outLen == 0 {
-				outLen = MaxReplyLen
-			}
-			n, why := Reply(c, tc.frame, f, make([]byte, outLen))
-			if why != tc.want || n != 0 {
-				t.Errorf("got %v (n %v), want %v (n 0)", why, n, tc.want)
-			}
-		})
-	}
+	testnet.CheckIgnored(t, Reply, &cfg, MaxReplyLen, []testnet.IgnoreCase[Config, Ignore]{
+		{Name: "RELEASE", Frame: toServers(message(TypeRelease, 1, clientIDOption(), serverIDOption(ours))), Want: IgnoreMessageType},
+		{Name: "DECLINE", Frame: toServers(message(TypeDecline, 1, clientIDOption(), serverIDOption(ours))), Want: IgnoreMessageType},
+		{Name: "ADVERTISE", Frame: toServers(message(TypeAdvertise, 1, clientIDOption())), Want: IgnoreMessageType},
+		{Name: "RELAY-FORW", Frame: toServers(message(TypeRelayForward, 1, clientIDOption())), Want: IgnoreMessageType},
+		{Name: "SOLICIT with server ID", Frame: toServers(message(TypeSolicit, 1, clientIDOption(), serverIDOption(ours))), Want: IgnoreServerID},
+		{Name: "REQUEST without server ID", Frame: toServers(message(TypeRequest, 1, clientIDOption(), ia)), Want: IgnoreServerID},
+		{Name: "REQUEST for another server", Frame: toServers(message(TypeRequest, 1, clientIDOption(), serverIDOption(other), ia)), Want: IgnoreServerID},
+		{Name: "REQUEST with a short server ID", Frame: toServers(message(TypeRequest, 1, clientIDOption(), option(OptionServerID, ours[:13]), ia)), Want: IgnoreServerID},
+		{Name: "RENEW for another server", Frame: toServers(message(TypeRenew, 1, clientIDOption(), serverIDOption(other), ia)), Want: IgnoreServerID},
+		{Name: "CONFIRM with server ID", Frame: toServers(message(TypeConfirm, 1, clientIDOption(), serverIDOption(ours), ia)), Want: IgnoreServerID},
+		{Name: "REBIND for another server", Frame: toServers(message(TypeRebind, 1, clientIDOption(), serverIDOption(other), ia)), Want: IgnoreServerID},
+		{Name: "INFORMATION-REQUEST for another server", Frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), serverIDOption(other))), Want: IgnoreServerID},
+		{Name: "INFORMATION-REQUEST with IA_NA", Frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), ia)), Want: IgnoreUnexpectedIA},
+		{Name: "INFORMATION-REQUEST with IA_TA", Frame: toServers(message(TypeInformationRequest, 1, clientIDOption(), option(OptionIATA, u32(1)))), Want: IgnoreUnexpectedIA},
+		{Name: "no client ID", Frame: toServers(message(TypeSolicit, 1, ia)), Want: IgnoreClientID},
+		{Name: "empty client ID", Frame: toServers(message(TypeSolicit, 1, option(OptionClientID))), Want: IgnoreClientID},
+		{Name: "client ID too long", Frame: toServers(message(TypeSolicit, 1, option(OptionClientID, make([]byte, MaxDUIDLen+1)))), Want: IgnoreClientID},
+		{Name: "truncated option", Frame: toServers(message(TypeSolicit, 1, clientIDOption(), []byte{0, 8, 0, 2, 0})), Want: IgnoreBadOptions},
+		{Name: "truncated option header", Frame: toServers(message(TypeSolicit, 1, clientIDOption(), []byte{0, 8, 0})), Want: IgnoreBadOptions},
+		{Name: "IA_NA too short", Frame: toServers(message(TypeSolicit, 1, clientIDOption(), option(OptionIANA, u32(1), u32(0)))), Want: IgnoreBadIA},
+		{Name: "IA_TA too short", Frame: toServers(message(TypeSolicit, 1, clientIDOption(), option(OptionIATA, []byte{1}))), Want: IgnoreBadIA},
+		{Name: "IAADDR too short", Frame: toServers(message(TypeSolicit, 1, clientIDOption(),
+			iaNAOption(1, 0, 0, option(OptionIAAddr, make([]byte, IAAddrLen-1))))), Want: IgnoreBadIA},
+		{Name: "option truncated inside IA_NA", Frame: toServers(message(TypeSolicit, 1, clientIDOption(),
+			iaNAOption(1, 0, 0, []byte{0, 5, 0, 30, 1, 2}))), Want: IgnoreBadOptions},
+		{Name: "option truncated inside IAADDR", Frame: toServers(message(TypeSolicit, 1, clientIDOption(),
+			iaNAOption(1, 0, 0, iaAddrOption("2001:db8::10", 0, 0, []byte{0, 13, 0, 9})))), Want: IgnoreBadOptions},
+		{Name: "header only", Frame: toServers(message(TypeSolicit, 1)), Want: IgnoreClientID},
+		{Name: "shorter than the header", Frame: toServers([]byte{1, 0, 0}), Want: IgnoreTooShort},
+		{Name: "unicast destination", Frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), netip.MustParseAddr("fe80::1"), ServerPort), Want: IgnoreNotMulticast},
+		{Name: "all-nodes destination", Frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), netip.MustParseAddr("ff02::1"), ServerPort), Want: IgnoreNotMulticast},
+		{Name: "to port 546", Frame: udpFrame(message(TypeSolicit, 1, clientIDOption()), allRelayAgentsAndServers, ClientPort), Want: IgnoreNotDHCPv6},
+		{Name: "IPv4", Frame: v4(), Want: IgnoreNotDHCPv6},
+		{Name: "unspecified source", Frame: fromUnspecified(), Want: IgnoreBadSource},
+		{Name: "short output buffer", Frame: toServers(message(TypeSolicit, 1, clientIDOption())), Size: MaxReplyLen - 1, Want: IgnoreShortBuffer},
+		{Name: "no address", Cfg: &unconfigured, Frame: toServers(message(TypeSolicit, 1, clientIDOption())), Want: IgnoreNotConfigured},
+	})
+}
+
+func TestIgnoreString(t *testing.T) {
+	testnet.CheckNames(t, NumIgnores, "unknown")
 }
 
 func TestAllServersGroup(t *testing.T) {
@@ -418,79 +389,21 @@ func TestReplyAllocs(t *testing.T) {
 	cfg := testConfig()
 	frame := toServers(message(TypeRequest, 1, clientIDOption(), serverIDOption(cfg.DUID),
 		iaNAOption(1, 0, 0, iaAddrOption("2001:db8::10", 0, 0))))
-	f, _ := header.Decode(frame)
-	out := make([]byte, MaxReplyLen)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, why := Reply(&cfg, frame, f, out); why != IgnoreNone {
-			t.Fatalf("got %v, want a reply", why)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("got %v allocations per reply, want 0", allocs)
-	}
-}
-
-func TestIgnoreString(t *testing.T) {
-	seen := map[string]bool{}
-	for i := range NumIgnores {
-		s := i.String()
-		if s == "" || s == "unknown" || seen[s] {
-			t.Errorf("Ignore(%d): got %q, want a distinct name", i, s)
-		}
-		seen[s] = true
-	}
-	if got := NumIgnores.String(); got != "unknown" {
-		t.Errorf("got %q, want %q", got, "unknown")
-	}
+	testnet.CheckReplyAllocs(t, Reply, &cfg, frame, MaxReplyLen)
 }
 
 func TestOptionsIterator(t *testing.T) {
-	tests := []struct {
-		name          string
-		b             []byte
-		wantCodes     []uint16
-		wantTruncated bool
-	}{
-		{name: "empty", b: nil},
-		{name: "two options", b: []byte{0, 1, 0, 1, 9, 0, 2, 0, 0}, wantCodes: []uint16{1, 2}},
-		{name: "header cut", b: []byte{0, 1, 0, 0, 0, 2, 0}, wantCodes: []uint16{1}, wantTruncated: true},
-		{name: "data cut", b: []byte{0, 1, 0, 3, 1, 2}, wantTruncated: true},
-		{name: "maximal length", b: []byte{0, 1, 0xff, 0xff}, wantTruncated: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			it := NewOptions(tc.b)
-			var codes []uint16
-			for {
-				code, _, ok := it.Next()
-				if !ok {
-					break
-				}
-				codes = append(codes, code)
-			}
-			if !slices.Equal(codes, tc.wantCodes) || it.Truncated() != tc.wantTruncated {
-				t.Errorf("got %v truncated %v, want %v truncated %v", codes, it.Truncated(), tc.wantCodes, tc.wantTruncated)
-			}
-		})
-	}
+	testnet.CheckOptions(t, NewOptions, []testnet.OptionsCase[uint16]{
+		{Name: "empty", Area: nil},
+		{Name: "two options", Area: []byte{0, 1, 0, 1, 9, 0, 2, 0, 0}, WantCodes: []uint16{1, 2}},
+		{Name: "header cut", Area: []byte{0, 1, 0, 0, 0, 2, 0}, WantCodes: []uint16{1}, WantTruncated: true},
+		{Name: "data cut", Area: []byte{0, 1, 0, 3, 1, 2}, WantTruncated: true},
+		{Name: "maximal length", Area: []byte{0, 1, 0xff, 0xff}, WantTruncated: true},
+	})
 }
 
 func TestMessageTypeString(t *testing.T) {
-	tests := []struct {
-		t    MessageType
-		want string
-	}{
-		{t: TypeSolicit, want: "SOLICIT"},
-		{t: TypeReply, want: "REPLY"},
-		{t: TypeInformationRequest, want: "INFORMATION-REQUEST"},
-		{t: 0, want: "unknown"},
-		{t: 14, want: "unknown"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.want, func(t *testing.T) {
-			if got := tc.t.String(); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
+	testnet.CheckStrings(t, map[MessageType]string{
+		TypeSolicit: "SOLICIT", TypeReply: "REPLY", TypeInformationRequest: "INFORMATION-REQUEST", 0: "unknown", 14: "unknown",
+	})
 }

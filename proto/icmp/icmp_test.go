@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
 )
@@ -40,31 +41,31 @@ func TestEchoThroughHostLoopback(t *testing.T) {
 			for seq := 1; seq <= 3; seq++ {
 				frames[seq], decoded[seq] = echoFrame(t, tc.guest, tc.dst, tc.request, 0, tc.id, uint16(seq), tc.data)
 			}
-			ns.run(func() {
+			ns.Run(func() {
 				for seq := uint16(1); seq <= 3; seq++ {
 					if d := r.h.FromGuest(frames[seq], decoded[seq]); d != DropNone {
 						t.Errorf("seq %v: got drop %v, want none", seq, d)
 						return
 					}
 					if !r.waitFrames(int(seq)) {
-						t.Errorf("seq %v: got %v replies, want %v", seq, len(r.sink.frames), seq)
+						t.Errorf("seq %v: got %v replies, want %v", seq, len(r.Sink.Frames), seq)
 						return
 					}
 				}
 			})
-			if len(r.sink.frames) != 3 {
-				t.Fatalf("got %v frames, want 3", len(r.sink.frames))
+			if len(r.Sink.Frames) != 3 {
+				t.Fatalf("got %v frames, want 3", len(r.Sink.Frames))
 			}
-			for i, fr := range r.sink.frames {
+			for i, fr := range r.Sink.Frames {
 				checkReply(t, fr, tc.dst, tc.guest, tc.id, uint16(i+1), tc.data)
 			}
 			c := r.h.Counters()
-			if c.Requests != 3 || c.Replies != 3 || c.Opened != 1 || r.flows.Len() != 1 {
-				t.Errorf("got requests %v replies %v opened %v flows %v, want 3 3 1 1", c.Requests, c.Replies, c.Opened, r.flows.Len())
+			if c.Requests != 3 || c.Replies != 3 || c.Opened != 1 || r.Flows.Len() != 1 {
+				t.Errorf("got requests %v replies %v opened %v flows %v, want 3 3 1 1", c.Requests, c.Replies, c.Opened, r.Flows.Len())
 			}
-			idx, ok := r.flows.Lookup(flow.Key{Proto: map[bool]header.IPProtocol{true: header.ProtocolICMP, false: header.ProtocolICMPv6}[tc.guest.Is4()], GuestAddr: tc.guest, GuestPort: tc.id, RemoteAddr: tc.dst, RemotePort: tc.id})
-			if !ok || r.flows.Type(idx) != flow.TypeICMP {
-				t.Errorf("flow lookup: got %v %v type %v, want an ICMP flow", idx, ok, r.flows.Type(idx))
+			idx, ok := r.Flows.Lookup(flow.Key{Proto: map[bool]header.IPProtocol{true: header.ProtocolICMP, false: header.ProtocolICMPv6}[tc.guest.Is4()], GuestAddr: tc.guest, GuestPort: tc.id, RemoteAddr: tc.dst, RemotePort: tc.id})
+			if !ok || r.Flows.Type(idx) != flow.TypeICMP {
+				t.Errorf("flow lookup: got %v %v type %v, want an ICMP flow", idx, ok, r.Flows.Type(idx))
 			}
 			if id, _ := r.h.SocketID(idx); id != tc.id {
 				t.Errorf("socket identifier: got %v, want the guest's %v", id, tc.id)
@@ -98,7 +99,7 @@ func TestIdentifierTaken(t *testing.T) {
 			for i, g := range guests {
 				frames[i], decoded[i] = echoFrame(t, g, gw4, header.ICMPv4EchoRequest, 0, id, 9, data)
 			}
-			ns.run(func() {
+			ns.Run(func() {
 				if tc.hold {
 					fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
 					if err != nil {
@@ -117,16 +118,16 @@ func TestIdentifierTaken(t *testing.T) {
 						return
 					}
 					if !r.waitFrames(i + 1) {
-						t.Errorf("guest %v: got %v replies, want %v", g, len(r.sink.frames), i+1)
+						t.Errorf("guest %v: got %v replies, want %v", g, len(r.Sink.Frames), i+1)
 						return
 					}
 				}
 			})
-			if len(r.sink.frames) != 2 {
-				t.Fatalf("got %v frames, want 2", len(r.sink.frames))
+			if len(r.Sink.Frames) != 2 {
+				t.Fatalf("got %v frames, want 2", len(r.Sink.Frames))
 			}
-			checkReply(t, r.sink.frames[0], gw4, guest4, id, 9, data)
-			checkReply(t, r.sink.frames[1], gw4, other, id, 9, data)
+			checkReply(t, r.Sink.Frames[0], gw4, guest4, id, 9, data)
+			checkReply(t, r.Sink.Frames[1], gw4, other, id, 9, data)
 			first, _ := r.h.SocketID(0)
 			second, _ := r.h.SocketID(1)
 			if (first == id) != tc.wantFirst || second == id || first == second {
@@ -194,13 +195,13 @@ func TestDropsFromGuest(t *testing.T) {
 			r := newRig(t, 16)
 			b, f := tc.frame(t)
 			var got Drop
-			ns.run(func() { got = r.h.FromGuest(b, f) })
+			ns.Run(func() { got = r.h.FromGuest(b, f) })
 			if got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 			c := r.h.Counters()
-			if c.Drops[tc.want] != 1 || c.Requests != 0 || c.Opened != 0 || r.flows.Len() != 0 {
-				t.Errorf("got drops %v requests %v opened %v flows %v, want 1 0 0 0", c.Drops[tc.want], c.Requests, c.Opened, r.flows.Len())
+			if c.Drops[tc.want] != 1 || c.Requests != 0 || c.Opened != 0 || r.Flows.Len() != 0 {
+				t.Errorf("got drops %v requests %v opened %v flows %v, want 1 0 0 0", c.Drops[tc.want], c.Requests, c.Opened, r.Flows.Len())
 			}
 		})
 	}
@@ -211,9 +212,9 @@ func TestDropsFromGuest(t *testing.T) {
 func TestExpiryClosesSocket(t *testing.T) {
 	ns := newNetns(t, "0 2147483647")
 	r := newRig(t, 16)
-	before := countFDs(t)
+	before := testnet.CountFDs(t)
 	frame, f := echoFrame(t, guest4, gw4, header.ICMPv4EchoRequest, 0, 99, 1, []byte("expire me"))
-	ns.run(func() {
+	ns.Run(func() {
 		if d := r.h.FromGuest(frame, f); d != DropNone {
 			t.Errorf("got drop %v, want none", d)
 			return
@@ -222,10 +223,10 @@ func TestExpiryClosesSocket(t *testing.T) {
 			t.Errorf("no reply")
 		}
 	})
-	if got := countFDs(t); got != before+1 {
+	if got := testnet.CountFDs(t); got != before+1 {
 		t.Errorf("descriptors with a flow: got %v, want %v", got, before+1)
 	}
-	start := r.now
+	start := r.Now
 	tests := []struct {
 		name      string
 		at        time.Duration
@@ -241,12 +242,12 @@ func TestExpiryClosesSocket(t *testing.T) {
 			if got := r.h.Expire(start.Add(tc.at)); got != tc.wantN {
 				t.Errorf("got %v expired, want %v", got, tc.wantN)
 			}
-			if got := r.flows.Len(); got != tc.wantFlows {
+			if got := r.Flows.Len(); got != tc.wantFlows {
 				t.Errorf("got %v flows, want %v", got, tc.wantFlows)
 			}
 		})
 	}
-	if got := countFDs(t); got != before {
+	if got := testnet.CountFDs(t); got != before {
 		t.Errorf("descriptors after expiry: got %v, want %v", got, before)
 	}
 	if c := r.h.Counters(); c.Closed != 1 {
@@ -274,7 +275,7 @@ func TestPingGroupRangeRefused(t *testing.T) {
 		frames[i], decoded[i] = echoFrame(t, g, dst, typ, 0, uint16(10+i), 1, nil)
 	}
 	var drops []Drop
-	ns.run(func() {
+	ns.Run(func() {
 		for i := range frames {
 			drops = append(drops, r.h.FromGuest(frames[i], decoded[i]))
 		}
@@ -287,8 +288,8 @@ func TestPingGroupRangeRefused(t *testing.T) {
 	if len(r.warns) != 1 || r.warns[0] != ConditionPingGroupRange {
 		t.Errorf("got conditions %v, want exactly one %v", r.warns, ConditionPingGroupRange)
 	}
-	if c := r.h.Counters(); c.Drops[DropPermission] != 3 || c.Opened != 0 || r.flows.Len() != 0 {
-		t.Errorf("got %v permission drops, %v opened, %v flows, want 3 0 0", c.Drops[DropPermission], c.Opened, r.flows.Len())
+	if c := r.h.Counters(); c.Drops[DropPermission] != 3 || c.Opened != 0 || r.Flows.Len() != 0 {
+		t.Errorf("got %v permission drops, %v opened, %v flows, want 3 0 0", c.Drops[DropPermission], c.Opened, r.Flows.Len())
 	}
 	if msg := ConditionPingGroupRange.String(); !strings.Contains(msg, "net.ipv4.ping_group_range") {
 		t.Errorf("got warning %q, want it to name net.ipv4.ping_group_range", msg)
@@ -304,12 +305,12 @@ func TestTableFull(t *testing.T) {
 	frame2, f2 := echoFrame(t, guest4, gw4, header.ICMPv4EchoRequest, 0, 2, 1, nil)
 	frame3, f3 := echoFrame(t, guest4, gw4, header.ICMPv4EchoRequest, 0, 1, 2, nil)
 	var first, second, again Drop
-	ns.run(func() {
+	ns.Run(func() {
 		first = r.h.FromGuest(frame, f)
 		second = r.h.FromGuest(frame2, f2)
 		again = r.h.FromGuest(frame3, f3)
 		if !r.waitFrames(2) {
-			t.Errorf("got %v replies, want 2", len(r.sink.frames))
+			t.Errorf("got %v replies, want 2", len(r.Sink.Frames))
 		}
 	})
 	if first != DropNone || second != DropTableFull || again != DropNone {
@@ -326,7 +327,7 @@ func TestZeroAllocs(t *testing.T) {
 	r.h.out = sink
 	frame, f := echoFrame(t, guest4, gw4, header.ICMPv4EchoRequest, 0, 4321, 1, []byte("allocation-free"))
 	var allocs float64
-	ns.run(func() {
+	ns.Run(func() {
 		if d := r.h.FromGuest(frame, f); d != DropNone {
 			t.Errorf("got drop %v, want none", d)
 			return
@@ -383,7 +384,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 	data := make([]byte, 56)
 	frame, f := echoFrame(b, guest4, gw4, header.ICMPv4EchoRequest, 0, 4321, 1, data)
 	b.SetBytes(int64(len(frame)))
-	ns.run(func() {
+	ns.Run(func() {
 		if d := r.h.FromGuest(frame, f); d != DropNone {
 			b.Errorf("got drop %v", d)
 			return

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/header"
 )
 
@@ -104,15 +105,6 @@ func rs() []byte {
 	return ndFrame(guestMAC, guestLL, allRtrs, 255, rsMsg(llOpt(1, guestMAC)))
 }
 
-func decode(t testing.TB, frame []byte) header.Frame {
-	t.Helper()
-	f, d := header.Decode(frame)
-	if d != header.DropNone {
-		t.Fatalf("frame does not decode: got %v, want %v", d, header.DropNone)
-	}
-	return f
-}
-
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
@@ -178,7 +170,7 @@ type reply struct {
 // checksum.
 func checkFrame(t testing.TB, out []byte, dstMAC header.MAC, dst netip.Addr) reply {
 	t.Helper()
-	f := decode(t, out)
+	f := testnet.Decode(t, out)
 	msg := f.Transport(out)
 	if f.EtherType != header.EtherTypeIPv6 || f.Proto != header.ProtocolICMPv6 {
 		t.Fatalf("got EtherType %#x protocol %d, want %#x %d", f.EtherType, f.Proto, header.EtherTypeIPv6, header.ProtocolICMPv6)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/header"
 )
 
@@ -38,7 +39,7 @@ func TestNAGolden(t *testing.T) {
 		fe800000000000000000000000000001
 		02 01 9a559a559a55`)
 	out := make([]byte, MaxFrameLen)
-	n, why := Reply(testConfig(), req, decode(t, req), out)
+	n, why := Reply(testConfig(), req, testnet.Decode(t, req), out)
 	if why != IgnoreNone || n != len(want) {
 		t.Fatalf("got (%d, %v), want (%d, %v)", n, why, len(want), IgnoreNone)
 	}
@@ -68,7 +69,7 @@ func TestRAGolden(t *testing.T) {
 		04 636f7270 07 6578616d706c65 03 6f7267 00
 		00`)
 	out := make([]byte, MaxFrameLen)
-	n, why := Reply(testConfig(), req, decode(t, req), out)
+	n, why := Reply(testConfig(), req, testnet.Decode(t, req), out)
 	if why != IgnoreNone || n != len(want) {
 		t.Fatalf("got (%d, %v), want (%d, %v)", n, why, len(want), IgnoreNone)
 	}
@@ -118,7 +119,7 @@ func TestReplyNS(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := make([]byte, MaxFrameLen)
-			n, why := Reply(testConfig(), tc.frame, decode(t, tc.frame), out)
+			n, why := Reply(testConfig(), tc.frame, testnet.Decode(t, tc.frame), out)
 			if n == 0 || why != IgnoreNone {
 				t.Fatalf("got (%d, %v), want a reply and %v", n, why, IgnoreNone)
 			}
@@ -340,7 +341,7 @@ func TestReplyRS(t *testing.T) {
 				tc.cfg(cfg)
 			}
 			out := make([]byte, MaxFrameLen)
-			n, why := Reply(cfg, tc.frame, decode(t, tc.frame), out)
+			n, why := Reply(cfg, tc.frame, testnet.Decode(t, tc.frame), out)
 			if n == 0 || why != IgnoreNone {
 				t.Fatalf("got (%d, %v), want a reply and %v", n, why, IgnoreNone)
 			}
@@ -520,7 +521,7 @@ func TestSolicitAnsweredByReply(t *testing.T) {
 	req := make([]byte, MaxFrameLen)
 	n := Solicit(guestSide, ourLL, req)
 	out := make([]byte, MaxFrameLen)
-	m, why := Reply(testConfig(), req[:n], decode(t, req[:n]), out)
+	m, why := Reply(testConfig(), req[:n], testnet.Decode(t, req[:n]), out)
 	if m == 0 || why != IgnoreNone {
 		t.Fatalf("got (%d, %v), want a reply and %v", m, why, IgnoreNone)
 	}
@@ -530,7 +531,7 @@ func TestSolicitAnsweredByReply(t *testing.T) {
 func TestReplyIgnores(t *testing.T) {
 	// withChecksum recomputes the checksum after a test changed a frame.
 	withChecksum := func(b []byte) []byte {
-		f := decode(t, b)
+		f := testnet.Decode(t, b)
 		header.SetTransportChecksum6(f.Transport(b), header.ProtocolICMPv6, f.Src, f.Dst)
 		return b
 	}
@@ -608,7 +609,7 @@ func TestReplyIgnores(t *testing.T) {
 				size = MaxFrameLen
 			}
 			out := bytes.Repeat([]byte{0xa5}, size)
-			n, why := Reply(cfg, tc.frame, decode(t, tc.frame), out)
+			n, why := Reply(cfg, tc.frame, testnet.Decode(t, tc.frame), out)
 			if n != 0 || why != tc.want {
 				t.Errorf("got (%d, %v), want (0, %v)", n, why, tc.want)
 			}
@@ -623,7 +624,7 @@ func TestReplyIgnores(t *testing.T) {
 // frame (a caller's mistake) is refused rather than read out of bounds.
 func TestReplyMismatchedFrame(t *testing.T) {
 	req := ns(remote)
-	f := decode(t, req)
+	f := testnet.Decode(t, req)
 	n, why := Reply(testConfig(), req[:f.L4+4], f, make([]byte, MaxFrameLen))
 	if n != 0 || why != IgnoreTooShort {
 		t.Errorf("got (%d, %v), want (0, %v)", n, why, IgnoreTooShort)
@@ -633,7 +634,7 @@ func TestReplyMismatchedFrame(t *testing.T) {
 func TestAllocs(t *testing.T) {
 	cfg := testConfig()
 	nsReq, rsReq := ns(remote), rs()
-	nsF, rsF := decode(t, nsReq), decode(t, rsReq)
+	nsF, rsF := testnet.Decode(t, nsReq), testnet.Decode(t, rsReq)
 	out := make([]byte, MaxFrameLen)
 	tests := []struct {
 		name string
@@ -654,18 +655,5 @@ func TestAllocs(t *testing.T) {
 }
 
 func TestIgnoreString(t *testing.T) {
-	seen := make(map[string]Ignore)
-	for i := range NumIgnores {
-		s := i.String()
-		if s == "" || s == "unknown" {
-			t.Errorf("Ignore(%d).String(): got %q, want a name", i, s)
-		}
-		if prev, dup := seen[s]; dup {
-			t.Errorf("Ignore(%d).String(): got %q, want a name distinct from Ignore(%d)", i, s, prev)
-		}
-		seen[s] = i
-	}
-	if got := NumIgnores.String(); got != "unknown" {
-		t.Errorf("NumIgnores.String(): got %q, want %q", got, "unknown")
-	}
+	testnet.CheckNames(t, NumIgnores, "unknown")
 }

@@ -77,6 +77,52 @@ func arpFrame(seq, n int) []byte {
 	return f
 }
 
+// arpFrames returns n frames of size bytes, as arpFrame makes them.
+func arpFrames(n, size int) [][]byte {
+	frames := make([][]byte, n)
+	for i := range frames {
+		frames[i] = arpFrame(i, size)
+	}
+	return frames
+}
+
+// mustNew starts a capture of snaplen bytes a frame on fd, with
+// timestamps in nanoseconds when nano is set, and fails the test on an
+// error.
+func mustNew(t testing.TB, fd int, nano bool, snaplen int) *Writer {
+	t.Helper()
+	newW, name := New, "New"
+	if nano {
+		newW, name = NewNano, "NewNano"
+	}
+	w, err := newW(fd, snaplen)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return w
+}
+
+// openDevNull opens /dev/null for writing, closed at clean-up.
+func openDevNull(t testing.TB) int {
+	t.Helper()
+	fd, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open /dev/null: %v", err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
+
+// pipe returns a new pipe, its read end first, opened with flags.
+func pipe(t *testing.T, flags int) [2]int {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], flags); err != nil {
+		t.Fatalf("pipe2: %v", err)
+	}
+	return p
+}
+
 func tempFile(t *testing.T) (*os.File, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "capture.pcap")
@@ -107,14 +153,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, path := tempFile(t)
-			newW := New
-			if tc.nano {
-				newW = NewNano
-			}
-			w, err := newW(int(f.Fd()), tc.snaplen)
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
+			w := mustNew(t, int(f.Fd()), tc.nano, tc.snaplen)
 			frames := make([][]byte, len(tc.sizes))
 			for i, n := range tc.sizes {
 				frames[i] = arpFrame(i, n)[:n]
@@ -202,18 +241,8 @@ func TestWriterTcpdump(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, path := tempFile(t)
-			newW := New
-			if tc.nano {
-				newW = NewNano
-			}
-			w, err := newW(int(f.Fd()), 65535)
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			frames := make([][]byte, tc.count)
-			for i := range frames {
-				frames[i] = arpFrame(i, 60)
-			}
+			w := mustNew(t, int(f.Fd()), tc.nano, 65535)
+			frames := arpFrames(tc.count, 60)
 			w.WriteFrame(frames[0], time.Now())
 			w.WriteFrames(frames[1:], time.Now())
 			out, err := exec.Command(tcpdump, "-r", path, "-nn").Output()
@@ -277,15 +306,9 @@ func TestWriterErrors(t *testing.T) {
 	})
 
 	t.Run("reader gone", func(t *testing.T) {
-		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-			t.Fatalf("pipe2: %v", err)
-		}
+		p := pipe(t, unix.O_CLOEXEC)
 		defer unix.Close(p[1])
-		w, err := New(p[1], 65535)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
+		w := mustNew(t, p[1], false, 65535)
 		unix.Close(p[0])
 		w.WriteFrame(arpFrame(0, 60), time.Now())
 		w.WriteFrames([][]byte{arpFrame(1, 60), arpFrame(2, 60)}, time.Now())
@@ -298,20 +321,14 @@ func TestWriterErrors(t *testing.T) {
 	})
 
 	t.Run("record cut by a full pipe", func(t *testing.T) {
-		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-			t.Fatalf("pipe2: %v", err)
-		}
+		p := pipe(t, unix.O_CLOEXEC|unix.O_NONBLOCK)
 		defer unix.Close(p[0])
 		defer unix.Close(p[1])
 		size, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, 4096)
 		if err != nil {
 			t.Fatalf("F_SETPIPE_SZ: %v", err)
 		}
-		w, err := New(p[1], 65535)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
+		w := mustNew(t, p[1], false, 65535)
 		w.WriteFrame(arpFrame(0, 2*size), time.Now())
 		if !w.Broken() {
 			t.Fatalf("Broken: got false after a cut record, want true")
@@ -324,19 +341,8 @@ func TestWriterErrors(t *testing.T) {
 }
 
 func TestWriterAllocs(t *testing.T) {
-	null, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open /dev/null: %v", err)
-	}
-	defer unix.Close(null)
-	w, err := NewNano(null, 65535)
-	if err != nil {
-		t.Fatalf("NewNano: %v", err)
-	}
-	frames := make([][]byte, 64)
-	for i := range frames {
-		frames[i] = arpFrame(i, 1514)
-	}
+	w := mustNew(t, openDevNull(t), true, 65535)
+	frames := arpFrames(64, 1514)
 	now := time.Now()
 	allocs := testing.AllocsPerRun(100, func() {
 		w.WriteFrame(frames[0], now)
@@ -351,27 +357,10 @@ func TestWriterAllocs(t *testing.T) {
 }
 
 func BenchmarkWriter(b *testing.B) {
-	frames := make([][]byte, 64)
-	for i := range frames {
-		frames[i] = arpFrame(i, 1514)
-	}
+	frames := arpFrames(64, 1514)
 	size := int64(64 * (RecordHeaderSize + 1514))
 	b.Run("devnull/64x1514B", func(b *testing.B) {
-		null, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			b.Fatalf("open /dev/null: %v", err)
-		}
-		defer unix.Close(null)
-		w, err := New(null, 65535)
-		if err != nil {
-			b.Fatalf("New: %v", err)
-		}
-		now := time.Now()
-		b.SetBytes(size)
-		b.ReportAllocs()
-		for b.Loop() {
-			w.WriteFrames(frames, now)
-		}
+		benchWrite(b, openDevNull(b), frames, size, nil)
 	})
 	b.Run("file/64x1514B", func(b *testing.B) {
 		path := filepath.Join(b.TempDir(), "bench.pcap")
@@ -380,24 +369,31 @@ func BenchmarkWriter(b *testing.B) {
 			b.Fatalf("open: %v", err)
 		}
 		defer unix.Close(fd)
-		w, err := New(fd, 65535)
-		if err != nil {
-			b.Fatalf("New: %v", err)
-		}
-		now := time.Now()
-		b.SetBytes(size)
-		b.ReportAllocs()
 		i := 0
-		for b.Loop() {
-			w.WriteFrames(frames, now)
+		benchWrite(b, fd, frames, size, func() {
 			if i++; i%256 == 0 {
 				// Keep the file small: start again after the header.
 				unix.Ftruncate(fd, FileHeaderSize)
 				unix.Seek(fd, FileHeaderSize, 0)
 			}
-		}
-		if s := w.Stats(); s.Errors != 0 {
-			b.Fatalf("write errors: %d", s.Errors)
-		}
+		})
 	})
+}
+
+// benchWrite measures WriteFrames of frames, size bytes in all, to a
+// capture on fd, calling each, when not nil, after every call.
+func benchWrite(b *testing.B, fd int, frames [][]byte, size int64, each func()) {
+	w := mustNew(b, fd, false, 65535)
+	now := time.Now()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		w.WriteFrames(frames, now)
+		if each != nil {
+			each()
+		}
+	}
+	if s := w.Stats(); s.Errors != 0 {
+		b.Fatalf("write errors: %d", s.Errors)
+	}
 }

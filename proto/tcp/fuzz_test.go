@@ -54,10 +54,7 @@ func FuzzGuestSegments(f *testing.F) {
 	f.Add(cat(seg(ack|header.TCPFlagPSH, 0, 0, 65535, 255), seg(ack|header.TCPFlagFIN, 0, 0, 1, 255)))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		e := newEnv(t, envOptions{})
-		l, port := listenLoopback(t, false)
-		g := newGuest(e, false, 43000, port)
-		srv := connectGuest(t, e, g, l)
+		e, g, srv := connected(t, envOptions{}, false, 43000, 0)
 		var mu sync.Mutex
 		var got []byte
 		done := make(chan struct{})

@@ -52,6 +52,58 @@ func connectGuest(t *testing.T, e *env, g *guest, l net.Listener) net.Conn {
 	return c
 }
 
+// connected returns an env with options o and a guest of the family
+// connected from port to a loopback server, with the server's side of the
+// connection. mss, when not 0, is the MSS the guest announces.
+func connected(t *testing.T, o envOptions, v6 bool, port, mss uint16) (*env, *guest, net.Conn) {
+	t.Helper()
+	e := newEnv(t, o)
+	l, lport := listenLoopback(t, v6)
+	g := newGuest(e, v6, port, lport)
+	if mss != 0 {
+		g.mss = mss
+	}
+	return e, g, connectGuest(t, e, g, l)
+}
+
+// inbound makes a loopback listener of the family a listener of e's
+// Handler, forwarded to the same port of the guest, and connects a client
+// to it. It returns the client, closed at clean-up, and the guest the
+// connection is for.
+func inbound(t *testing.T, e *env, v6 bool) (net.Conn, *guest) {
+	t.Helper()
+	l, port := listenLoopback(t, v6)
+	if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli, newGuest(e, v6, port, uint16(cli.LocalAddr().(*net.TCPAddr).Port))
+}
+
+// sendAll sends data from g, stepping e until the Handler has taken all
+// of it.
+func sendAll(e *env, g *guest, data []byte) {
+	sent := 0
+	e.pump(waitLong, func() bool {
+		sent += g.write(data[sent:])
+		return sent == len(data)
+	}, g)
+}
+
+// checkReset checks that a read on c, a socket of the host side, fails
+// because the connection was reset; what names the read.
+func checkReset(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(waitLong))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("%s: %v, want ECONNRESET", what, err)
+	}
+}
+
 // Data both ways, byte-exact, and the close in both orders: the guest's
 // FIN reaches the server as end of file while the server still sends, and
 // the server's close reaches the guest as FIN after the rest of its data.
@@ -71,13 +123,7 @@ func TestOutboundTransferAndHalfClose(t *testing.T) {
 		{name: "ipv6 small", v6: true, size: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{noPeekOffset: tc.noPeek, mtu: tc.mtu})
-			l, port := listenLoopback(t, tc.v6)
-			g := newGuest(e, tc.v6, 40000, port)
-			if tc.guestMSS != 0 {
-				g.mss = tc.guestMSS
-			}
-			srv := connectGuest(t, e, g, l)
+			e, g, srv := connected(t, envOptions{noPeekOffset: tc.noPeek, mtu: tc.mtu}, tc.v6, 40000, tc.guestMSS)
 
 			up := pattern(tc.size, 1)
 			down := pattern(tc.size, 2)
@@ -88,11 +134,7 @@ func TestOutboundTransferAndHalfClose(t *testing.T) {
 				srv.Write(down)
 				srv.(*net.TCPConn).CloseWrite()
 			}()
-			sent := 0
-			e.pump(waitLong, func() bool {
-				sent += g.write(up[sent:])
-				return sent == len(up)
-			}, g)
+			sendAll(e, g, up)
 			g.fin()
 			var b []byte
 			select {
@@ -122,10 +164,7 @@ func TestOutboundTransferAndHalfClose(t *testing.T) {
 // The server closes first; the guest gets FIN after the data, keeps
 // sending, and its data still arrives.
 func TestServerClosesFirst(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 40001, port)
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 40001, 0)
 	down := pattern(100000, 3)
 	srv.Write(down)
 	srv.(*net.TCPConn).CloseWrite()
@@ -134,11 +173,7 @@ func TestServerClosesFirst(t *testing.T) {
 		t.Fatalf("guest got %d bytes, want %d", len(g.gotData), len(down))
 	}
 	up := pattern(200000, 4)
-	sent := 0
-	e.pump(waitLong, func() bool {
-		sent += g.write(up[sent:])
-		return sent == len(up)
-	}, g)
+	sendAll(e, g, up)
 	g.fin()
 	b, err := io.ReadAll(srv)
 	if err != nil || !bytes.Equal(b, up) {
@@ -174,11 +209,7 @@ func TestResetBothWays(t *testing.T) {
 	srv := connectGuest(t, e, g, l)
 	g.send(header.TCPFlagRST, g.sndNxt, 0, nil, nil)
 	e.h.InputDone()
-	srv.SetReadDeadline(time.Now().Add(waitLong))
-	_, err := srv.Read(make([]byte, 1))
-	if !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("server read after guest RST: %v, want ECONNRESET", err)
-	}
+	checkReset(t, srv, "server read after guest RST")
 
 	g2 := newGuest(e, false, 40004, port)
 	srv2 := connectGuest(t, e, g2, l)
@@ -190,10 +221,7 @@ func TestResetBothWays(t *testing.T) {
 
 // An RST outside the window is ignored.
 func TestResetOutOfWindow(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 40005, port)
-	connectGuest(t, e, g, l)
+	e, g, _ := connected(t, envOptions{}, false, 40005, 0)
 	if d := g.send(header.TCPFlagRST, g.sndNxt+1<<30, 0, nil, nil); d != DropOutOfWindow {
 		t.Errorf("RST far outside the window: got %v, want %v", d, DropOutOfWindow)
 	}
@@ -253,11 +281,7 @@ func TestResetUnknown(t *testing.T) {
 // writable, and frames the guest loses are sent again on its duplicate
 // ACKs: either way the stream arrives whole.
 func TestRetransmission(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 40007, port)
-	g.mss = 1000
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 40007, 1000)
 	down := pattern(400000, 5)
 	go srv.Write(down)
 
@@ -281,11 +305,7 @@ func TestRetransmission(t *testing.T) {
 // makes no busy loop: refused frames wait for the next pass, and the
 // stream still arrives whole.
 func TestOutputRefusesWithoutBlocking(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 40009, port)
-	g.mss = 1000
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 40009, 1000)
 	e.out.lossy = true
 	down := pattern(300000, 12)
 	go srv.Write(down)
@@ -303,13 +323,11 @@ func TestOutputRefusesWithoutBlocking(t *testing.T) {
 // window update resumes the transfer.
 func TestBackPressure(t *testing.T) {
 	for _, mtu := range []int{0, 1500} {
-		e := newEnv(t, envOptions{mtu: mtu})
-		l, port := listenLoopback(t, false)
-		g := newGuest(e, false, 40008, port)
+		var mss uint16
 		if mtu == 1500 {
-			g.mss = 1460
+			mss = 1460
 		}
-		srv := connectGuest(t, e, g, l)
+		e, g, srv := connected(t, envOptions{mtu: mtu}, false, 40008, mss)
 		up := pattern(64<<20, 6)
 		sent := 0
 		e.pump(waitLong, func() bool {
@@ -324,10 +342,7 @@ func TestBackPressure(t *testing.T) {
 			b, _ := io.ReadAll(srv)
 			done <- b
 		}()
-		e.pump(waitLong, func() bool {
-			sent += g.write(up[sent:])
-			return sent == len(up)
-		}, g)
+		sendAll(e, g, up[sent:])
 		g.fin()
 		b := <-done
 		if !bytes.Equal(b, up) {
@@ -345,24 +360,7 @@ func TestBackPressure(t *testing.T) {
 func TestInbound(t *testing.T) {
 	for _, v6 := range []bool{false, true} {
 		e := newEnv(t, envOptions{})
-		l, port := listenLoopback(t, v6)
-		if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
-			t.Fatal(err)
-		}
-
-		addr := l.Addr().String()
-		cli, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cli.Close()
-		cliPort := uint16(cli.LocalAddr().(*net.TCPAddr).Port)
-		remote := gateway4
-		if v6 {
-			remote = gateway6
-		}
-		g := newGuest(e, v6, port, cliPort)
-		g.remote = remote
+		cli, g := inbound(t, e, v6)
 		e.pump(waitLong, func() bool { return g.gotSyn }, g)
 		g.accept()
 		e.h.InputDone()
@@ -373,11 +371,7 @@ func TestInbound(t *testing.T) {
 			t.Fatalf("v6=%v: guest got different data", v6)
 		}
 		up := pattern(200000, 8)
-		sent := 0
-		e.pump(waitLong, func() bool {
-			sent += g.write(up[sent:])
-			return sent == len(up)
-		}, g)
+		sendAll(e, g, up)
 		b := make([]byte, len(up))
 		cli.SetReadDeadline(time.Now().Add(waitLong))
 		if _, err := io.ReadFull(cli, b); err != nil || !bytes.Equal(b, up) {
@@ -392,23 +386,11 @@ func TestInbound(t *testing.T) {
 // An inbound connection the guest refuses is reset for the client.
 func TestInboundRefusedByGuest(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
-		t.Fatal(err)
-	}
-	cli, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	g := newGuest(e, false, port, uint16(cli.LocalAddr().(*net.TCPAddr).Port))
+	cli, g := inbound(t, e, false)
 	e.pump(waitLong, func() bool { return g.gotSyn }, g)
 	g.send(header.TCPFlagRST|header.TCPFlagACK, 0, g.synAckSeq+1, nil, nil)
 	e.h.InputDone()
-	cli.SetReadDeadline(time.Now().Add(waitLong))
-	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("client read: %v, want ECONNRESET", err)
-	}
+	checkReset(t, cli, "client read")
 }
 
 // When the flow table is full, a new connection gets an RST and the
@@ -495,10 +477,7 @@ func runTimersFor(e *env, c *clock, d, step time.Duration, guests ...*guest) {
 // timer fires, with the timeout doubling; after too many tries both sides
 // are reset.
 func TestRetransmissionTimeout(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 44000, port)
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 44000, 0)
 	clk := useClock(e)
 	msg := pattern(5000, 10)
 	g.dropNextData = 1000 // the guest hears nothing
@@ -523,10 +502,7 @@ func TestRetransmissionTimeout(t *testing.T) {
 	if !g.gotRst || e.h.Len() != 0 {
 		t.Fatalf("after ten minutes without ACKs: RST %v, connections %d; want a reset (%+v)", g.gotRst, e.h.Len(), e.h.Counters())
 	}
-	srv.SetReadDeadline(time.Now().Add(waitLong))
-	if _, err := srv.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("server read: %v, want ECONNRESET", err)
-	}
+	checkReset(t, srv, "server read")
 }
 
 // An inbound connection the guest never answers: the SYN is sent again,
@@ -534,16 +510,7 @@ func TestRetransmissionTimeout(t *testing.T) {
 func TestInboundSynTimeout(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	clk := useClock(e)
-	l, port := listenLoopback(t, false)
-	if err := e.h.AddListener(listenerFD(t, l), Forward{Port: port, ToPort: port}); err != nil {
-		t.Fatal(err)
-	}
-	cli, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	g := newGuest(e, false, port, uint16(cli.LocalAddr().(*net.TCPAddr).Port))
+	cli, g := inbound(t, e, false)
 	syns := 0
 	e.pump(waitLong, func() bool { return g.gotSyn }, g)
 	for range 200 {
@@ -564,19 +531,13 @@ func TestInboundSynTimeout(t *testing.T) {
 	if e.h.Len() != 0 {
 		t.Fatal("connection still open")
 	}
-	cli.SetReadDeadline(time.Now().Add(waitLong))
-	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("client read: %v, want ECONNRESET", err)
-	}
+	checkReset(t, cli, "client read")
 }
 
 // A zero window from the guest is probed; when the guest opens it again
 // (its answer to a probe), sending resumes.
 func TestZeroWindowProbe(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 44001, port)
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 44001, 0)
 	clk := useClock(e)
 	// The guest's window closes.
 	g.rcvWnd = 0
@@ -607,10 +568,7 @@ func TestZeroWindowProbe(t *testing.T) {
 // keepalive is answered and turns SO_KEEPALIVE on; connections idle for
 // the activity timeout are reset.
 func TestKeepalive(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	l, port := listenLoopback(t, false)
-	g := newGuest(e, false, 44002, port)
-	srv := connectGuest(t, e, g, l)
+	e, g, srv := connected(t, envOptions{}, false, 44002, 0)
 	clk := useClock(e)
 	e.h.Periodic(clk.t)
 	before := g.frames
@@ -640,10 +598,7 @@ func TestKeepalive(t *testing.T) {
 	if e.h.Len() != 0 || !g.gotRst {
 		t.Fatalf("after %v idle: %d connections, RST %v; want a reset", ActivityTimeout, e.h.Len(), g.gotRst)
 	}
-	srv.SetReadDeadline(time.Now().Add(waitLong))
-	if _, err := srv.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("server read: %v, want ECONNRESET", err)
-	}
+	checkReset(t, srv, "server read")
 }
 
 // A listener whose accept fails for another reason than "nothing to

@@ -57,7 +57,7 @@ func BenchmarkGuestToHost(b *testing.B) {
 				unix.SetsockoptInt(srv.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 16<<20)
 				d := newDrainer(srv.fd)
 				frame, f := udpFrame(b, netip.AddrPortFrom(guest4, 5555), netip.AddrPortFrom(gw4, srv.addr.Port()), 64, make([]byte, size))
-				ns.do(func() {
+				ns.Run(func() {
 					r.h.FromGuest(frame, f)
 					r.h.Flush()
 				})
@@ -94,7 +94,7 @@ func BenchmarkHostToGuest(b *testing.B) {
 			r.h.out = sink
 			srv := newServer(b, ns, netip.MustParseAddrPort("127.0.0.1:0"))
 			frame, f := udpFrame(b, netip.AddrPortFrom(guest4, 5556), netip.AddrPortFrom(gw4, srv.addr.Port()), 64, []byte("x"))
-			ns.do(func() {
+			ns.Run(func() {
 				r.h.FromGuest(frame, f)
 				r.h.Flush()
 			})

@@ -165,7 +165,7 @@ func FuzzFromGuest(f *testing.F) {
 		}
 		before := r.h.Counters()
 		var got Drop
-		ns.do(func() {
+		ns.Run(func() {
 			got = r.h.FromGuest(frame, fr)
 			r.h.Flush()
 		})
@@ -183,10 +183,10 @@ func FuzzFromGuest(f *testing.F) {
 			t.Fatalf("%d flows, limit %d", r.h.Flows(), r.h.MaxFlows())
 		}
 		// Let every flow expire, so that later inputs open sockets too.
-		r.now = r.now.Add(DefaultStreamTimeout)
-		r.h.Expire(r.now)
-		if r.h.Flows() != 0 || r.flows.Len() != 0 {
-			t.Fatalf("%d flows (%d in the table) left after expiry", r.h.Flows(), r.flows.Len())
+		r.Now = r.Now.Add(DefaultStreamTimeout)
+		r.h.Expire(r.Now)
+		if r.h.Flows() != 0 || r.Flows.Len() != 0 {
+			t.Fatalf("%d flows (%d in the table) left after expiry", r.h.Flows(), r.Flows.Len())
 		}
 	})
 }

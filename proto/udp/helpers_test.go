@@ -4,115 +4,43 @@
 package udp
 
 import (
-	"errors"
+	"fmt"
 	"net/netip"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/engine"
-	"passt-go/proto/flow"
 	"passt-go/proto/header"
 	"passt-go/proto/nat"
 )
 
-// testNS is a private network namespace held by one goroutine locked to
-// its thread: functions passed to do run there, so the sockets they open
-// belong to the namespace. When the goroutine ends, its thread (and with
-// it the namespace) goes away.
-type testNS struct {
-	fns  chan func()
-	done chan struct{}
-}
-
 // newTestNS creates a network namespace with lo up and the addresses
 // extra (CIDR strings) on lo. It skips the test when the kernel refuses.
-func newTestNS(t testing.TB, extra ...string) *testNS {
+func newTestNS(t testing.TB, extra ...string) *testnet.NetNS {
 	t.Helper()
-	ns := &testNS{fns: make(chan func()), done: make(chan struct{})}
-	errc := make(chan error)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- &setupError{"unshare", err}
-			return
-		}
-		if err := setLoUp(); err != nil {
-			errc <- err
-			return
-		}
+	return testnet.NewNetNS(t, func() error {
 		for _, a := range extra {
 			p := netip.MustParsePrefix(a)
 			if err := addLoAddr(p); err != nil {
-				errc <- err
-				return
+				return err
 			}
 			if err := waitRoutable(p.Addr()); err != nil {
-				errc <- err
-				return
+				return err
 			}
 		}
-		errc <- nil
-		for fn := range ns.fns {
-			fn()
-			ns.done <- struct{}{}
-		}
-	}()
-	if err := <-errc; err != nil {
-		var se *setupError
-		if errors.As(err, &se) && se.op == "unshare" && (errors.Is(se.err, unix.EPERM) || errors.Is(se.err, unix.EINVAL) || errors.Is(se.err, unix.ENOSPC)) {
-			t.Skipf("the kernel refused a network namespace: %v", err)
-		}
-		t.Fatalf("namespace: %v", err)
-	}
-	t.Cleanup(func() { close(ns.fns) })
-	return ns
-}
-
-type setupError struct {
-	op  string
-	err error
-}
-
-func (e *setupError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *setupError) Unwrap() error { return e.err }
-
-// do runs fn inside the namespace and waits for it. fn reports failures
-// with t.Error, never t.Fatal.
-func (ns *testNS) do(fn func()) {
-	ns.fns <- fn
-	<-ns.done
-}
-
-func setLoUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return &setupError{"socket", err}
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return &setupError{"SIOCGIFFLAGS", err}
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return &setupError{"SIOCSIFFLAGS", err}
-	}
-	return nil
+		return nil
+	})
 }
 
 // addLoAddr adds p to lo with an RTM_NEWADDR netlink request.
 func addLoAddr(p netip.Prefix) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return &setupError{"netlink socket", err}
+		return fmt.Errorf("netlink socket: %w", err)
 	}
 	defer unix.Close(fd)
 	family, alen := unix.AF_INET, 4
@@ -140,18 +68,18 @@ func addLoAddr(p netip.Prefix) error {
 	ifa.Flags = unix.IFA_F_NODAD
 	ifa.Index = 1 // lo
 	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return &setupError{"netlink send", err}
+		return fmt.Errorf("netlink send: %w", err)
 	}
 	buf := make([]byte, 4096)
 	n, _, err := unix.Recvfrom(fd, buf, 0)
 	if err != nil {
-		return &setupError{"netlink receive", err}
+		return fmt.Errorf("netlink receive: %w", err)
 	}
 	if n >= unix.SizeofNlMsghdr+4 {
 		rh := (*unix.NlMsghdr)(ptr(buf))
 		if rh.Type == unix.NLMSG_ERROR {
 			if code := *(*int32)(ptr(buf[unix.SizeofNlMsghdr:])); code != 0 {
-				return &setupError{"add address " + p.String(), unix.Errno(-code)}
+				return fmt.Errorf("add address %v: %w", p, unix.Errno(-code))
 			}
 		}
 	}
@@ -175,19 +103,19 @@ func waitRoutable(a netip.Addr) error {
 	}
 	fd, err := unix.Socket(domain, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return &setupError{"socket", err}
+		return fmt.Errorf("socket: %w", err)
 	}
 	defer unix.Close(fd)
 	tv := unix.NsecToTimeval(int64(10 * time.Millisecond))
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return &setupError{"SO_RCVTIMEO", err}
+		return fmt.Errorf("SO_RCVTIMEO: %w", err)
 	}
 	if err := unix.Bind(fd, sa); err != nil {
-		return &setupError{"bind " + a.String(), err}
+		return fmt.Errorf("bind %v: %w", a, err)
 	}
 	self, err := unix.Getsockname(fd)
 	if err != nil {
-		return &setupError{"getsockname", err}
+		return fmt.Errorf("getsockname: %w", err)
 	}
 	buf := make([]byte, 8)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
@@ -196,23 +124,8 @@ func waitRoutable(a netip.Addr) error {
 			return nil
 		}
 	}
-	return &setupError{"route to " + a.String(), unix.ENETUNREACH}
+	return fmt.Errorf("route to %v: %w", a, unix.ENETUNREACH)
 }
-
-// countFDs returns the number of descriptors the process has open.
-func countFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("reading /proc/self/fd: %v", err)
-	}
-	return len(ents)
-}
-
-// recorder is a tap.Sink keeping copies of the frames.
-type recorder struct{ frames [][]byte }
-
-func (r *recorder) Send(frame []byte) { r.frames = append(r.frames, append([]byte(nil), frame...)) }
 
 // counter is a tap.Sink that only counts, for allocation tests and benchmarks.
 type counter struct{ n, bytes int }
@@ -248,13 +161,10 @@ func testNAT() *nat.Config {
 	}
 }
 
-// rig is a Handler with its table, loop and sink.
+// rig is a Handler with its table, loop, sink and clock.
 type rig struct {
-	h     *Handler
-	flows *flow.Table
-	loop  *engine.Loop
-	sink  *recorder
-	now   flow.Time
+	*testnet.Rig
+	h *Handler
 }
 
 const (
@@ -264,15 +174,7 @@ const (
 
 func newRig(t testing.TB, capacity int, tweak func(*Config)) *rig {
 	t.Helper()
-	flows, err := flow.New(capacity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := engine.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{flows: flows, loop: loop, sink: &recorder{}, now: flow.Time(time.Hour)}
+	r := &rig{Rig: testnet.NewRig(t, capacity)}
 	cfg := Config{
 		NAT:      testNAT(),
 		OurMAC:   ourMAC,
@@ -283,71 +185,27 @@ func newRig(t testing.TB, capacity int, tweak func(*Config)) *rig {
 			}
 			return guest6
 		},
-		Now: func() flow.Time { return r.now },
+		Now: r.Clock,
 	}
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	r.h = New(cfg, flows, loop, sockKind, listenKind, r.sink)
-	t.Cleanup(func() {
-		r.h.Close()
-		loop.Close()
-	})
+	r.h = New(cfg, r.Flows, r.Loop, sockKind, listenKind, r.Sink)
+	t.Cleanup(r.h.Close)
 	return r
 }
 
 // pump dispatches the loop's events to the Handler until the sink holds
 // want frames or five seconds pass, and reports whether it got them.
 func (r *rig) pump(want int) bool {
-	p := &pumper{r: r, want: want, deadline: time.Now().Add(5 * time.Second)}
-	if len(r.sink.frames) < want {
-		if err := r.loop.Run(p, 20*time.Millisecond); err != nil {
-			return false
-		}
-	}
-	return len(r.sink.frames) >= want
-}
-
-type pumper struct {
-	r        *rig
-	want     int
-	deadline time.Time
-}
-
-func (p *pumper) Handle(ev engine.Event) { p.r.h.Event(ev.Ref, ev.Events) }
-
-func (p *pumper) BatchDone() {
-	if len(p.r.sink.frames) >= p.want || time.Now().After(p.deadline) {
-		p.r.loop.Stop()
-	}
+	return r.Pump(want, func(ev engine.Event) { r.h.Event(ev.Ref, ev.Events) })
 }
 
 // udpFrame builds a guest frame carrying a UDP datagram and decodes it.
 func udpFrame(t testing.TB, src netip.AddrPort, dst netip.AddrPort, ttl uint8, data []byte) ([]byte, header.Frame) {
 	t.Helper()
-	v4 := src.Addr().Is4()
-	ipLen := header.IPv6Len
-	if v4 {
-		ipLen = header.IPv4MinLen
-	}
-	b := make([]byte, header.EthernetLen+ipLen+header.UDPLen+len(data))
-	seg := b[header.EthernetLen+ipLen:]
-	header.PutUDP(seg, src.Port(), dst.Port(), len(data))
-	copy(seg[header.UDPLen:], data)
-	if v4 {
-		header.SetTransportChecksum4(seg, header.ProtocolUDP, src.Addr(), dst.Addr())
-		header.PutIPv4(b[header.EthernetLen:], len(seg), header.IPv4Fields{Src: src.Addr(), Dst: dst.Addr(), Protocol: header.ProtocolUDP, TTL: ttl})
-		header.PutEthernet(b, ourMAC, guestMAC, header.EtherTypeIPv4)
-	} else {
-		header.SetTransportChecksum6(seg, header.ProtocolUDP, src.Addr(), dst.Addr())
-		header.PutIPv6(b[header.EthernetLen:], len(seg), header.IPv6Fields{Src: src.Addr(), Dst: dst.Addr(), NextHeader: header.ProtocolUDP, HopLimit: ttl})
-		header.PutEthernet(b, ourMAC, guestMAC, header.EtherTypeIPv6)
-	}
-	f, d := header.Decode(b)
-	if d != header.DropNone {
-		t.Fatalf("test frame does not decode: %v", d)
-	}
-	return b, f
+	b := testnet.UDPFrame(ourMAC, guestMAC, src, dst, ttl, data)
+	return b, testnet.Decode(t, b)
 }
 
 // server is a UDP socket in a test namespace.
@@ -358,11 +216,11 @@ type server struct {
 
 // newServer opens a blocking UDP socket bound to addr (port 0: any) inside
 // ns, with a receive timeout, and closes it at clean-up.
-func newServer(t testing.TB, ns *testNS, addr netip.AddrPort) *server {
+func newServer(t testing.TB, ns *testnet.NetNS, addr netip.AddrPort) *server {
 	t.Helper()
 	s := &server{fd: -1}
 	var err error
-	ns.do(func() {
+	ns.Run(func() {
 		domain := unix.AF_INET
 		if addr.Addr().Is6() {
 			domain = unix.AF_INET6
@@ -441,10 +299,7 @@ func checkDatagram(t testing.TB, frame []byte, src, dst netip.AddrPort, data []b
 	if f.Src.Is4() {
 		valid = header.TransportChecksumValid4(seg, header.ProtocolUDP, f.Src, f.Dst) && seg[6]|seg[7] != 0
 	}
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	testnet.CheckFields(t, testnet.Fields{
 		{"protocol", f.Proto, header.ProtocolUDP},
 		{"destination MAC", f.DstMAC, guestMAC},
 		{"source MAC", f.SrcMAC, ourMAC},
@@ -453,10 +308,5 @@ func checkDatagram(t testing.TB, frame []byte, src, dst netip.AddrPort, data []b
 		{"hop limit", f.TTL, uint8(ReplyHopLimit)},
 		{"checksum valid", valid, true},
 		{"data", string(f.Data(frame)), string(data)},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"passt-go/internal/testnet"
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
 )
@@ -59,7 +60,7 @@ func TestEcho(t *testing.T) {
 			for j, size := range tc.sizes {
 				data := patterned(size, byte(j))
 				frame, f := udpFrame(t, from, to, 64, data)
-				ns.do(func() {
+				ns.Run(func() {
 					if d := r.h.FromGuest(frame, f); d != DropNone {
 						t.Errorf("FromGuest: got %v, want none", d)
 					}
@@ -75,22 +76,22 @@ func TestEcho(t *testing.T) {
 				reply := patterned(size, byte(j)+100)
 				srv.send(t, src, reply)
 				if !r.pump(j + 1) {
-					t.Fatalf("got %d frames, want %d", len(r.sink.frames), j+1)
+					t.Fatalf("got %d frames, want %d", len(r.Sink.Frames), j+1)
 				}
-				checkDatagram(t, r.sink.frames[j], to, from, reply)
+				checkDatagram(t, r.Sink.Frames[j], to, from, reply)
 			}
 			c := r.h.Counters()
 			n := uint64(len(tc.sizes))
 			if c.FromGuest != n || c.ToGuest != n || c.Opened != 1 || r.h.Flows() != 1 {
 				t.Errorf("got from guest %d, to guest %d, opened %d, flows %d; want %d %d 1 1", c.FromGuest, c.ToGuest, c.Opened, r.h.Flows(), n, n)
 			}
-			idx, ok := r.flows.Lookup(flow.Key{Proto: header.ProtocolUDP, GuestAddr: from.Addr(), GuestPort: from.Port(), RemoteAddr: to.Addr(), RemotePort: to.Port()})
+			idx, ok := r.Flows.Lookup(flow.Key{Proto: header.ProtocolUDP, GuestAddr: from.Addr(), GuestPort: from.Port(), RemoteAddr: to.Addr(), RemotePort: to.Port()})
 			wantType := flow.TypeUDP
 			if n > 1 {
 				wantType = flow.TypeUDPStream
 			}
-			if !ok || r.flows.Type(idx) != wantType {
-				t.Errorf("flow: got %v %v, want type %v", ok, r.flows.Type(idx), wantType)
+			if !ok || r.Flows.Type(idx) != wantType {
+				t.Errorf("flow: got %v %v, want type %v", ok, r.Flows.Type(idx), wantType)
 			}
 		})
 	}
@@ -108,7 +109,7 @@ func TestPortTaken(t *testing.T) {
 	from := netip.AddrPortFrom(guest4, 40100)
 	to := netip.AddrPortFrom(gw4, srv.addr.Port())
 	frame, f := udpFrame(t, from, to, 64, []byte("hello"))
-	ns.do(func() {
+	ns.Run(func() {
 		if d := r.h.FromGuest(frame, f); d != DropNone {
 			t.Errorf("FromGuest: got %v", d)
 		}
@@ -122,17 +123,17 @@ func TestPortTaken(t *testing.T) {
 	if !r.pump(1) {
 		t.Fatal("no reply")
 	}
-	checkDatagram(t, r.sink.frames[0], to, from, []byte("back"))
+	checkDatagram(t, r.Sink.Frames[0], to, from, []byte("back"))
 }
 
 // listenerSocket opens a bound UDP socket in ns the way the monitor does
 // for -u: dual-stack [::]:port with SO_REUSEADDR (unless reuse is false),
 // non-blocking.
-func listenerSocket(t testing.TB, ns *testNS, port uint16, reuse bool) int {
+func listenerSocket(t testing.TB, ns *testnet.NetNS, port uint16, reuse bool) int {
 	t.Helper()
 	fd := -1
 	var err error
-	ns.do(func() {
+	ns.Run(func() {
 		if fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0); err != nil {
 			return
 		}
@@ -193,18 +194,18 @@ func TestInbound(t *testing.T) {
 			for j := 0; j < 3; j++ {
 				data := patterned(100+j*1000, byte(j))
 				client.send(t, fwd, data)
-				ns.do(func() {
+				ns.Run(func() {
 					if !r.pump(j + 1) {
-						t.Errorf("datagram %d: got %d frames, want %d", j, len(r.sink.frames), j+1)
+						t.Errorf("datagram %d: got %d frames, want %d", j, len(r.Sink.Frames), j+1)
 					}
 				})
-				if len(r.sink.frames) <= j {
+				if len(r.Sink.Frames) <= j {
 					t.FailNow()
 				}
-				checkDatagram(t, r.sink.frames[j], seen, guest, data)
+				checkDatagram(t, r.Sink.Frames[j], seen, guest, data)
 				reply := patterned(50+j, byte(j)+50)
 				frame, f := udpFrame(t, guest, seen, 64, reply)
-				ns.do(func() {
+				ns.Run(func() {
 					if d := r.h.FromGuest(frame, f); d != DropNone {
 						t.Errorf("reply: got %v, want none", d)
 					}
@@ -238,7 +239,7 @@ func TestInboundNoGuestAddr(t *testing.T) {
 	if n, err := unix.Poll(fds, 5000); n != 1 || err != nil {
 		t.Fatalf("listener not readable: %v", err)
 	}
-	ns.do(func() { r.h.Event(engineRef(listenKind, 0), unix.EPOLLIN) })
+	ns.Run(func() { r.h.Event(engineRef(listenKind, 0), unix.EPOLLIN) })
 	if got := r.h.Counters().Drops[DropNoGuestAddr]; got != 1 {
 		t.Errorf("got %d drops for no guest address, want 1", got)
 	}
@@ -271,19 +272,19 @@ func TestICMPErrors(t *testing.T) {
 			to := netip.AddrPortFrom(tc.dst, closed)
 			data := []byte("is anybody there?")
 			frame, f := udpFrame(t, from, to, 64, data)
-			ns.do(func() {
+			ns.Run(func() {
 				r.h.FromGuest(frame, f)
 				r.h.Flush()
 				if !r.pump(1) {
 					t.Error("no ICMP error reached the guest")
 				}
 			})
-			if len(r.sink.frames) == 0 {
+			if len(r.Sink.Frames) == 0 {
 				t.FailNow()
 			}
-			checkICMPError(t, r.sink.frames[0], tc.dst, tc.guest, tc.wantType, tc.wantC, from, to, data)
+			checkICMPError(t, r.Sink.Frames[0], tc.dst, tc.guest, tc.wantType, tc.wantC, from, to, data)
 			// The error does not break the flow: the next send goes out.
-			ns.do(func() {
+			ns.Run(func() {
 				r.h.FromGuest(frame, f)
 				r.h.Flush()
 			})
@@ -328,12 +329,12 @@ func TestInboundICMPErrors(t *testing.T) {
 			}
 			client := newServer(t, ns, tc.client)
 			client.send(t, netip.AddrPortFrom(tc.to, tc.listenAt), []byte("hello"))
-			ns.do(func() {
+			ns.Run(func() {
 				if !r.pump(1) {
 					t.Error("the client's datagram did not reach the guest")
 				}
 			})
-			if len(r.sink.frames) == 0 {
+			if len(r.Sink.Frames) == 0 {
 				t.FailNow()
 			}
 			// The client goes away; the guest answers all the same.
@@ -343,17 +344,17 @@ func TestInboundICMPErrors(t *testing.T) {
 			guest := netip.AddrPortFrom(tc.guest, guestPort)
 			reply := []byte("are you still there?")
 			frame, f := udpFrame(t, guest, seen, 64, reply)
-			ns.do(func() {
+			ns.Run(func() {
 				r.h.FromGuest(frame, f)
 				r.h.Flush()
 				if !r.pump(2) {
 					t.Error("no ICMP error reached the guest")
 				}
 			})
-			if len(r.sink.frames) < 2 {
+			if len(r.Sink.Frames) < 2 {
 				t.FailNow()
 			}
-			checkICMPError(t, r.sink.frames[1], tc.seen, tc.guest, tc.wantType, tc.wantC, guest, seen, reply)
+			checkICMPError(t, r.Sink.Frames[1], tc.seen, tc.guest, tc.wantType, tc.wantC, guest, seen, reply)
 			if c := r.h.Counters(); c.Shared != tc.shared || c.Errors != 1 {
 				t.Errorf("got shared %d errors %d, want %d and 1 (drops %v)", c.Shared, c.Errors, tc.shared, c.Drops)
 			}
@@ -381,22 +382,14 @@ func checkICMPError(t *testing.T, frame []byte, src, dst netip.Addr, typ, code u
 		valid = header.TransportChecksumValid6(msg, header.ProtocolICMPv6, f.Src, f.Dst)
 		quote = msg[header.ICMPLen:]
 	}
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	testnet.CheckFields(t, testnet.Fields{
 		{"source", f.Src, src},
 		{"destination", f.Dst, dst},
 		{"type", f.ICMPType, typ},
 		{"code", f.ICMPCode, code},
 		{"checksum valid", valid, true},
 		{"destination MAC", f.DstMAC, guestMAC},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 	// The quote, decoded as a packet of its own.
 	var qs, qd netip.Addr
 	var l4 []byte
@@ -457,7 +450,7 @@ func TestRefused(t *testing.T) {
 				tc.mutate(&f)
 			}
 			var got Drop
-			ns.do(func() { got = r.h.FromGuest(frame, f) })
+			ns.Run(func() { got = r.h.FromGuest(frame, f) })
 			if got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
@@ -477,7 +470,7 @@ func TestFlowLimit(t *testing.T) {
 	send := func(port uint16) Drop {
 		frame, f := udpFrame(t, netip.AddrPortFrom(guest4, port), netip.AddrPortFrom(gw4, srv.addr.Port()), 64, []byte{byte(port)})
 		var d Drop
-		ns.do(func() {
+		ns.Run(func() {
 			d = r.h.FromGuest(frame, f)
 			r.h.Flush()
 		})
@@ -497,8 +490,8 @@ func TestFlowLimit(t *testing.T) {
 			t.Errorf("port %d: got %v, want %v", s.port, got, s.want)
 		}
 	}
-	r.now = r.now.Add(DefaultStreamTimeout + time.Second)
-	if n := r.h.Expire(r.now); n != 2 {
+	r.Now = r.Now.Add(DefaultStreamTimeout + time.Second)
+	if n := r.h.Expire(r.Now); n != 2 {
 		t.Errorf("expired %d flows, want 2", n)
 	}
 	if got := send(3); got != DropNone {
@@ -512,7 +505,7 @@ func TestExpiry(t *testing.T) {
 	ns := newTestNS(t)
 	r := newRig(t, 16, nil)
 	srv := newServer(t, ns, netip.MustParseAddrPort("127.0.0.1:0"))
-	base := countFDs(t)
+	base := testnet.CountFDs(t)
 	to := netip.AddrPortFrom(gw4, srv.addr.Port())
 	for _, s := range []struct {
 		port  uint16
@@ -520,14 +513,14 @@ func TestExpiry(t *testing.T) {
 	}{{2001, 1}, {2002, 2}} {
 		frame, f := udpFrame(t, netip.AddrPortFrom(guest4, s.port), to, 64, []byte("x"))
 		for range s.count {
-			ns.do(func() {
+			ns.Run(func() {
 				r.h.FromGuest(frame, f)
 				r.h.Flush()
 			})
 			srv.recv(t)
 		}
 	}
-	if got := countFDs(t); got != base+2 {
+	if got := testnet.CountFDs(t); got != base+2 {
 		t.Errorf("got %d descriptors, want %d", got, base+2)
 	}
 	steps := []struct {
@@ -540,18 +533,18 @@ func TestExpiry(t *testing.T) {
 		{DefaultStreamTimeout - time.Second, 0, 1},
 		{DefaultStreamTimeout, 1, 0},
 	}
-	start := r.now
+	start := r.Now
 	for _, s := range steps {
-		r.now = start.Add(s.after)
-		if got := r.h.Expire(r.now); got != s.wantExpired || r.h.Flows() != s.wantFlows {
+		r.Now = start.Add(s.after)
+		if got := r.h.Expire(r.Now); got != s.wantExpired || r.h.Flows() != s.wantFlows {
 			t.Errorf("after %v: expired %d, flows %d; want %d %d", s.after, got, r.h.Flows(), s.wantExpired, s.wantFlows)
 		}
 	}
-	if got := countFDs(t); got != base {
+	if got := testnet.CountFDs(t); got != base {
 		t.Errorf("got %d descriptors after expiry, want %d", got, base)
 	}
-	if r.flows.Len() != 0 {
-		t.Errorf("flow table holds %d flows, want 0", r.flows.Len())
+	if r.Flows.Len() != 0 {
+		t.Errorf("flow table holds %d flows, want 0", r.Flows.Len())
 	}
 }
 
@@ -573,7 +566,7 @@ func TestBatching(t *testing.T) {
 		steps = append(steps, step{a, byte(i)})
 	}
 	steps = append(steps, step{b, 100}, step{b, 101})
-	ns.do(func() {
+	ns.Run(func() {
 		for _, s := range steps {
 			frame, f := udpFrame(t, s.from, to, 64, []byte{s.seq})
 			if d := r.h.FromGuest(frame, f); d != DropNone {
@@ -609,7 +602,7 @@ func TestTTL(t *testing.T) {
 			r := newRig(t, 16, nil)
 			for _, ttl := range []uint8{7, 7, 64, 1} {
 				frame, f := udpFrame(t, netip.AddrPortFrom(tc.guest, 4000), netip.AddrPortFrom(tc.dst, 9), ttl, []byte("t"))
-				ns.do(func() {
+				ns.Run(func() {
 					r.h.FromGuest(frame, f)
 					r.h.Flush()
 				})
@@ -634,7 +627,7 @@ func TestZeroAllocs(t *testing.T) {
 		srv := newServer(t, ns, netip.MustParseAddrPort("127.0.0.1:0"))
 		from := netip.AddrPortFrom(guest4, 4321)
 		frame, f := udpFrame(t, from, netip.AddrPortFrom(gw4, srv.addr.Port()), 64, []byte("allocation-free"))
-		ns.do(func() {
+		ns.Run(func() {
 			r.h.FromGuest(frame, f)
 			r.h.Flush()
 		})
@@ -684,7 +677,7 @@ func TestZeroAllocs(t *testing.T) {
 			r.h.Flush()
 			unix.Read(client.fd, buf)
 		}
-		ns.do(roundTrip) // opens the flow
+		ns.Run(roundTrip) // opens the flow
 		allocs := testing.AllocsPerRun(100, roundTrip)
 		if allocs != 0 {
 			t.Errorf("got %v allocations per round trip, want 0", allocs)
@@ -819,9 +812,9 @@ func TestInboundSplice(t *testing.T) {
 	lo.send(t, netip.MustParseAddrPort("127.0.0.1:5101"), data)
 	lo.send(t, netip.MustParseAddrPort("127.0.0.1:5102"), data)
 	far.send(t, netip.AddrPortFrom(remote4, 5101), data)
-	ns.do(func() {
+	ns.Run(func() {
 		if !r.pump(2) {
-			t.Errorf("got %d frames for the guest, want 2", len(r.sink.frames))
+			t.Errorf("got %d frames for the guest, want 2", len(r.Sink.Frames))
 		}
 	})
 	if len(got) != 1 {

@@ -22,9 +22,9 @@ func TestRemoveListener(t *testing.T) {
 	}
 	client := newServer(t, ns, netip.MustParseAddrPort("127.0.0.1:0"))
 	client.send(t, netip.MustParseAddrPort("127.0.0.1:5300"), []byte("x"))
-	ns.do(func() {
+	ns.Run(func() {
 		if !r.pump(1) {
-			t.Fatalf("got %d frames, want 1", len(r.sink.frames))
+			t.Fatalf("got %d frames, want 1", len(r.Sink.Frames))
 		}
 	})
 	if got := r.h.Flows(); got != 1 {
@@ -43,7 +43,7 @@ func TestRemoveListener(t *testing.T) {
 		t.Errorf("listeners after removal: got %d, want 0", got)
 	}
 	// Without SO_REUSEADDR, a bind succeeds only if nothing holds the port.
-	ns.do(func() {
+	ns.Run(func() {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
