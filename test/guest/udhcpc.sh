@@ -8,7 +8,9 @@
 
 case "$1" in
 bound|renew)
-	ip addr flush dev "$interface"
+	# IPv4 only: a plain flush would take eth0's IPv6 addresses too, its
+	# link-local among them, which the kernel does not make again.
+	ip -4 addr flush dev "$interface"
 	ip addr add "$ip/$mask" dev "$interface"
 	[ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
 	for r in $router; do

@@ -133,7 +133,7 @@ func slaac(iface string, timeout time.Duration) bool {
 	}
 	ok := true
 	if addr == "" {
-		ok = fail("slaac", "no global address on %s after %v", iface, timeout)
+		ok = fail("slaac", "no global address on %s after %v: %s", iface, timeout, ifaceState(iface))
 	} else {
 		pass("slaac", "addr="+addr)
 	}
@@ -144,6 +144,33 @@ func slaac(iface string, timeout time.Duration) bool {
 		pass("ra-route", "via="+via, "mtu="+strings.TrimSpace(string(mtu)))
 	}
 	return ok
+}
+
+// ifaceState describes what decides whether iface has IPv6 addresses, for
+// a failure message: its link state and MTU, its IPv6 settings, and the
+// addresses it has, with their flags, from /proc/net/if_inet6.
+func ifaceState(iface string) string {
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "?"
+		}
+		return strings.TrimSpace(string(b))
+	}
+	var b strings.Builder
+	for _, n := range []string{"operstate", "carrier", "mtu", "flags"} {
+		fmt.Fprintf(&b, "%s=%s ", n, read("/sys/class/net/"+iface+"/"+n))
+	}
+	for _, n := range []string{"disable_ipv6", "autoconf", "accept_ra", "addr_gen_mode"} {
+		fmt.Fprintf(&b, "%s=%s ", n, read("/proc/sys/net/ipv6/conf/"+iface+"/"+n))
+	}
+	b.WriteString("addrs=")
+	for _, line := range strings.Split(read("/proc/net/if_inet6"), "\n") {
+		if f := strings.Fields(line); len(f) == 6 && f[5] == iface {
+			fmt.Fprintf(&b, "%s/%s,scope=%s,flags=%s;", f[0], f[2], f[3], f[4])
+		}
+	}
+	return b.String()
 }
 
 // hexAddr parses the 32 hexadecimal digits of /proc/net's IPv6 tables.
