@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,33 +92,11 @@ func tcpEcho(ns *nstest.NS, addr string, data []byte) ([]byte, error) {
 // udpEcho sends data to addr from inside ns and returns the reply, if
 // one came from addr in time.
 func udpEcho(ns *nstest.NS, addr string, data []byte) ([]byte, error) {
-	var got []byte
-	err := ns.Do(func() error {
-		to, err := net.ResolveUDPAddr("udp", addr)
-		if err != nil {
-			return err
-		}
-		c, err := net.ListenUDP("udp", nil)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if _, err := c.WriteToUDP(data, to); err != nil {
-			return err
-		}
-		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		buf := make([]byte, 65536)
-		n, from, err := c.ReadFromUDP(buf)
-		if err != nil {
-			return err
-		}
-		if !from.IP.Equal(to.IP) || from.Port != to.Port {
-			return fmt.Errorf("reply from %v, want %v", from, to)
-		}
-		got = buf[:n]
-		return nil
-	})
-	return got, err
+	to, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	return udpEchoIn(ns.Path(), netip.AddrPort{}, to, data, 300*time.Millisecond)
 }
 
 // bindFree reports whether port can be bound in ns for proto ("tcp" with

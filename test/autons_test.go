@@ -223,32 +223,6 @@ func TestPastaAutoNsForwarding(t *testing.T) {
 // namespace's loopback, within about two scans; once the server stops,
 // the namespace's port is free again. -U auto is pasta's default.
 
-// udpEchoOn serves UDP echo on addr in ns until the returned socket is
-// closed.
-func udpEchoOn(t *testing.T, ns *nstest.NS, addr netip.AddrPort) *net.UDPConn {
-	t.Helper()
-	var c *net.UDPConn
-	if err := ns.Do(func() error {
-		var err error
-		c, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
-		return err
-	}); err != nil {
-		t.Fatalf("listen on UDP %v in %s: %v", addr, ns, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, peer, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			c.WriteToUDPAddrPort(buf[:n], peer)
-		}
-	}()
-	return c
-}
-
 // udpEchoIn sends data to addr from local (any port when invalid) inside
 // the network namespace at path, and returns the reply, if one came from
 // addr within wait.
@@ -324,7 +298,8 @@ func TestPastaAutoNsUDP(t *testing.T) {
 
 			var servers []*net.UDPConn
 			for _, a := range loops {
-				servers = append(servers, udpEchoOn(t, topo.Host, netip.AddrPortFrom(a, tc.port)))
+				c, _ := udpEchoServer(t, topo.Host, netip.AddrPortFrom(a, tc.port))
+				servers = append(servers, c)
 			}
 			start := time.Now()
 			small, big := patterned(1000, 7), patterned(60000, 9)

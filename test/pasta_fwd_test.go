@@ -80,20 +80,9 @@ func TestPastaForwardTCP(t *testing.T) {
 				if !bytes.Equal(echoed, data) {
 					t.Errorf("%s: got %d bytes echoed, want the %d sent, byte for byte", to, len(echoed), len(data))
 				}
-				seen, perr := netip.ParseAddr(strings.Trim(string(peer), "[]"))
-				if perr != nil {
-					t.Errorf("%s: the server saw the client from %q: %v", to, peer, perr)
+				seen, ok := checkPath(t, to, strings.Trim(string(peer), "[]"), c.spliced)
+				if !ok {
 					continue
-				}
-				own := netip.MustParseAddr(nstest.HostAddr4)
-				if seen.Is6() {
-					own = netip.MustParseAddr(nstest.HostAddr6)
-				}
-				if c.spliced && seen != own {
-					t.Errorf("%s: the server saw the client from %v, want the namespace's own %v (spliced)", to, seen, own)
-				}
-				if !c.spliced && (seen == own || seen.IsLoopback()) {
-					t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
 				}
 				t.Logf("%s: seen from %v", to, seen)
 			}
@@ -175,20 +164,9 @@ func forwardUDP(t *testing.T, topo *nstest.Topology, bin string, who runAs, port
 				t.Errorf("%s: got %d bytes back, want the peer line and the %d sent", to, len(got), len(data))
 				continue
 			}
-			seen, perr := netip.ParseAddr(string(peer))
-			if perr != nil {
-				t.Errorf("%s: the server saw the client from %q: %v", to, peer, perr)
+			seen, ok := checkPath(t, to, string(peer), c.spliced)
+			if !ok {
 				continue
-			}
-			own := netip.MustParseAddr(nstest.HostAddr4)
-			if seen.Is6() {
-				own = netip.MustParseAddr(nstest.HostAddr6)
-			}
-			if c.spliced && seen != own {
-				t.Errorf("%s: the server saw the client from %v, want the namespace's own %v (spliced)", to, seen, own)
-			}
-			if !c.spliced && (seen == own || seen.IsLoopback()) {
-				t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
 			}
 			if i == 0 {
 				t.Logf("%s: seen from %v", to, seen)
@@ -198,4 +176,29 @@ func forwardUDP(t *testing.T, topo *nstest.Topology, bin string, who runAs, port
 	if err := p.Stop(5 * time.Second); err != nil && !p.Exited() {
 		t.Errorf("stop pasta: %v", err)
 	}
+}
+
+// checkPath checks peer, the address a server inside the namespace saw a
+// client to address to come from: the namespace's own address of its
+// family when the connection was spliced, an address of the tap's link
+// (neither that nor a loopback address) when it came through the tap. It
+// returns the address, and false when peer is not one.
+func checkPath(t *testing.T, to, peer string, spliced bool) (netip.Addr, bool) {
+	t.Helper()
+	seen, err := netip.ParseAddr(peer)
+	if err != nil {
+		t.Errorf("%s: the server saw the client from %q: %v", to, peer, err)
+		return netip.Addr{}, false
+	}
+	own := netip.MustParseAddr(nstest.HostAddr4)
+	if seen.Is6() {
+		own = netip.MustParseAddr(nstest.HostAddr6)
+	}
+	if spliced && seen != own {
+		t.Errorf("%s: the server saw the client from %v, want the namespace's own %v (spliced)", to, seen, own)
+	}
+	if !spliced && (seen == own || seen.IsLoopback()) {
+		t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
+	}
+	return seen, true
 }

@@ -130,8 +130,10 @@ func TestSpliceNsToHost(t *testing.T) {
 }
 
 // udpEchoServer echoes every datagram on addr inside ns, and reports the
-// address of each sender on from.
-func udpEchoServer(t *testing.T, ns *nstest.NS, addr netip.AddrPort) <-chan netip.AddrPort {
+// address of each sender on the channel, while there is room in it. It
+// returns the server's socket too: closing it stops the server, as the
+// test's end does.
+func udpEchoServer(t *testing.T, ns *nstest.NS, addr netip.AddrPort) (*net.UDPConn, <-chan netip.AddrPort) {
 	t.Helper()
 	var c *net.UDPConn
 	if err := ns.Do(func() error {
@@ -157,7 +159,7 @@ func udpEchoServer(t *testing.T, ns *nstest.NS, addr netip.AddrPort) <-chan neti
 			}
 		}
 	}()
-	return from
+	return c, from
 }
 
 // -U: datagrams from clients on the namespace's loopback reach a server
@@ -188,7 +190,7 @@ func spliceUDP(t *testing.T, topo *nstest.Topology, dir string, who runAs, port 
 		{"4", "127.0.0.1", "UDP4:127.0.0.1"},
 		{"6", "::1", "UDP6:[::1]"},
 	} {
-		froms[fam.name] = udpEchoServer(t, topo.Host, netip.AddrPortFrom(netip.MustParseAddr(fam.loop), port))
+		_, froms[fam.name] = udpEchoServer(t, topo.Host, netip.AddrPortFrom(netip.MustParseAddr(fam.loop), port))
 		// The families run side by side, each client after the other.
 		script.WriteString("( set -e\n")
 		for i := range 3 {
