@@ -144,13 +144,7 @@ func TestPastaAutoForwarding(t *testing.T) {
 			args := append([]string{"--config-net"}, tc.args...)
 			args = append(args, "--", "sh", "-c", autoScript(dir, tc.tcp, tc.udp))
 			p := nstest.Start(t, topo.Host, pastaArgv(tc.who, bin, args...)...)
-			nstest.WaitFor(t, 10*time.Second, func() bool {
-				if p.Exited() {
-					t.Fatalf("pasta exited at start:\n%s", p.Output())
-				}
-				_, err := os.Stat(filepath.Join(dir, "started"))
-				return err == nil
-			}, "the command to start")
+			waitStarted(t, p, dir, "the command to start")
 			if nstest.Listening(topo.Host, "tcp", tc.tcp) {
 				t.Fatalf("TCP port %d listens on Host before the server started", tc.tcp)
 			}

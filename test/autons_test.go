@@ -42,13 +42,7 @@ func startPastaWaiting(t *testing.T, topo *nstest.Topology, who runAs, bin strin
 	script := autoNsScript(dir)
 	argv := append(append([]string{"--config-net"}, args...), "--", "sh", "-c", script)
 	p := nstest.Start(t, topo.Host, pastaArgv(who, bin, argv...)...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("pasta exited at start:\n%s", p.Output())
-		}
-		_, err := os.Stat(filepath.Join(dir, "started"))
-		return err == nil
-	}, "the command to start")
+	waitStarted(t, p, dir, "the command to start")
 	return p, dir, commandNetNS(t, script)
 }
 

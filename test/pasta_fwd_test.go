@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,24 +46,10 @@ func TestPastaForwardTCP(t *testing.T) {
 			dir := sharedDir(t)
 			p := nstest.Start(t, topo.Host, pastaArgv(who, bin, "--config-net", "-t", strconv.Itoa(port), "--",
 				"sh", "-c", peerEchoScript(dir, port))...)
-			nstest.WaitFor(t, 10*time.Second, func() bool {
-				if p.Exited() {
-					t.Fatalf("pasta exited at start:\n%s", p.Output())
-				}
-				_, err := os.Stat(filepath.Join(dir, "started"))
-				return err == nil
-			}, "the servers to start")
+			waitStarted(t, p, dir, "the servers to start")
 
 			data := patterned(1<<20, 3)
-			for _, c := range []struct {
-				addr    string
-				spliced bool
-			}{
-				{"127.0.0.1", true},
-				{"::1", true},
-				{nstest.HostAddr4, false},
-				{nstest.HostAddr6, false},
-			} {
+			for _, c := range forwardPaths {
 				to := net.JoinHostPort(c.addr, strconv.Itoa(port))
 				var got []byte
 				var err error
@@ -141,15 +126,7 @@ func forwardUDP(t *testing.T, topo *nstest.Topology, bin string, who runAs, port
 		go udpPeerEcho(c)
 	}
 
-	for _, c := range []struct {
-		addr    string
-		spliced bool
-	}{
-		{"127.0.0.1", true},
-		{"::1", true},
-		{nstest.HostAddr4, false},
-		{nstest.HostAddr6, false},
-	} {
+	for _, c := range forwardPaths {
 		to := net.JoinHostPort(c.addr, strconv.Itoa(int(port)))
 		for i, size := range []int{10, 1400, 60000} {
 			data := patterned(size, byte(i))
@@ -201,4 +178,17 @@ func checkPath(t *testing.T, to, peer string, spliced bool) (netip.Addr, bool) {
 		t.Errorf("%s: the server saw the client from %v, want an address of the tap's link", to, seen)
 	}
 	return seen, true
+}
+
+// forwardPaths are the host's addresses a client reaches a -t or -u port
+// through, and whether pasta splices that path (the host's loopback) or
+// takes it through the tap device.
+var forwardPaths = []struct {
+	addr    string
+	spliced bool
+}{
+	{"127.0.0.1", true},
+	{"::1", true},
+	{nstest.HostAddr4, false},
+	{nstest.HostAddr6, false},
 }

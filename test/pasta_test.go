@@ -241,12 +241,9 @@ func TestPastaSandboxAndSignal(t *testing.T) {
 	for _, who := range identities {
 		t.Run(who.name, func(t *testing.T) {
 			// The command starts once the worker is ready.
-			started := filepath.Join(sharedDir(t), "started")
-			p := nstest.Start(t, topo.Host, pastaArgv(who, dir, "--config-net", "--", "sh", "-c", "touch "+started+"; exec sleep 30")...)
-			nstest.WaitFor(t, 10*time.Second, func() bool {
-				_, err := os.Stat(started)
-				return err == nil
-			}, "the command to start")
+			shared := sharedDir(t)
+			p := nstest.Start(t, topo.Host, pastaArgv(who, dir, "--config-net", "--", "sh", "-c", "touch "+filepath.Join(shared, "started")+"; exec sleep 30")...)
+			waitStarted(t, p, shared, "the command to start")
 			mon := p.PID()
 			worker := workerOf(t, mon)
 			checkConfined(t, worker, mon)
@@ -272,6 +269,20 @@ func holder(t *testing.T, ns *nstest.NS, who runAs) *nstest.Proc {
 		return err == nil && filepath.Base(exe) == "sleep"
 	}, "the namespace holder")
 	return h
+}
+
+// waitStarted waits until the command pasta runs has created the file
+// "started" in dir, and fails the test at once if pasta exits first; what
+// names the wait in the failure message.
+func waitStarted(t *testing.T, p *nstest.Proc, dir, what string) {
+	t.Helper()
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		if p.Exited() {
+			t.Fatalf("pasta exited at start:\n%s", p.Output())
+		}
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	}, what)
 }
 
 // waitPIDFile waits until pasta has written its pid file (once ready).
@@ -526,12 +537,9 @@ func TestPastaWorkerDeath(t *testing.T) {
 	nstest.NeedRoot(t)
 	dir, _ := binaries(t)
 	topo := nstest.NewTopology(t, nstest.TopologyOptions{})
-	started := filepath.Join(sharedDir(t), "started")
-	p := nstest.Start(t, topo.Host, pastaArgv(runAs{"root", -1}, dir, "--", "sh", "-c", "touch "+started+"; exec sleep 30")...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		_, err := os.Stat(started)
-		return err == nil
-	}, "the command to start")
+	shared := sharedDir(t)
+	p := nstest.Start(t, topo.Host, pastaArgv(runAs{"root", -1}, dir, "--", "sh", "-c", "touch "+filepath.Join(shared, "started")+"; exec sleep 30")...)
+	waitStarted(t, p, shared, "the command to start")
 	mon := p.PID()
 	var command int
 	for _, k := range childrenOf(mon) {
