@@ -350,3 +350,17 @@ func (t *Table) Expire(now Time, timeouts *Timeouts, visit func(index uint32, ty
 	}
 	return visited
 }
+
+// Claim readies per-flow state for slot idx. A protocol keeps its state in
+// a slice indexed like the Table, state[:used] set up and the rest never
+// touched: since the Table hands out the lowest free slot, the slots a
+// daemon uses are the first few, and the pages behind the others (several
+// MiB at the default capacity) are never written. Claim sets every slot
+// from used up to idx to free and returns the new count; loops over all
+// flows range over state[:used].
+func Claim[T any](state []T, used int, idx uint32, free T) int {
+	for ; used <= int(idx); used++ {
+		state[used] = free
+	}
+	return used
+}

@@ -524,3 +524,36 @@ func BenchmarkExpireFullTable(b *testing.B) {
 		tab.Expire(1, &timeouts, visit) // nothing idle: the walk alone
 	}
 }
+
+// Claim sets exactly the slots from the old count up to the claimed one,
+// never lowers the count, and leaves every slot above it as it was.
+func TestClaim(t *testing.T) {
+	const untouched, free = 7, -1
+	state := make([]int, 16)
+	for i := range state {
+		state[i] = untouched
+	}
+	used := 0
+	for _, step := range []struct {
+		idx  uint32
+		want int
+	}{{0, 1}, {4, 5}, {2, 5}, {4, 5}, {9, 10}, {15, 16}} {
+		used = Claim(state, used, step.idx, free)
+		if used != step.want {
+			t.Fatalf("Claim(%d): count %d, want %d", step.idx, used, step.want)
+		}
+		for i, v := range state {
+			switch {
+			case i == 0 && step.idx > 0 && v != 42:
+				t.Fatalf("Claim(%d): slot 0 = %d, was overwritten", step.idx, v)
+			case i == 0 && step.idx == 0 && v != free:
+				t.Fatalf("Claim(0): slot 0 = %d, want free", v)
+			case i > 0 && i < used && v != free:
+				t.Fatalf("Claim(%d): slot %d = %d, want free", step.idx, i, v)
+			case i >= used && v != untouched:
+				t.Fatalf("Claim(%d): slot %d = %d, touched above the count", step.idx, i, v)
+			}
+		}
+		state[0] = 42 // a live flow's state, which later claims keep
+	}
+}

@@ -135,7 +135,8 @@ type Handler struct {
 	kind  engine.Kind
 	out   tap.Sink
 
-	state    []ping
+	state    []ping // state[used:] never touched yet (flow.Claim)
+	used     int
 	buf      []byte
 	timeouts flow.Timeouts
 	expireFn func(uint32, flow.Type)
@@ -174,9 +175,6 @@ func New(cfg Config, flows *flow.Table, loop *engine.Loop, kind engine.Kind, out
 	if h.nat == nil {
 		h.nat = &nat.Config{NoMapGW: true}
 	}
-	for i := range h.state {
-		h.state[i].fd = -1
-	}
 	h.timeouts[flow.TypeICMP] = cfg.Timeout
 	h.expireFn = h.expire
 	return h
@@ -188,7 +186,7 @@ func (h *Handler) Counters() Counters { return h.c }
 // SocketID returns the identifier the kernel uses for the flow at index,
 // which differs from the guest's when its own was taken.
 func (h *Handler) SocketID(index uint32) (uint16, bool) {
-	if index >= uint32(len(h.state)) || h.state[index].fd < 0 {
+	if index >= uint32(h.used) || h.state[index].fd < 0 {
 		return 0, false
 	}
 	return h.state[index].sockID, true
@@ -282,6 +280,7 @@ func (h *Handler) open(key flow.Key, now flow.Time) (uint32, Drop) {
 		}
 		return 0, DropSocket
 	}
+	h.used = flow.Claim(h.state, h.used, idx, ping{fd: -1})
 	fd, sockID, d := h.socket(dst.Is4(), key.GuestPort)
 	if d != DropNone {
 		h.flows.Remove(idx)
@@ -397,7 +396,7 @@ func (h *Handler) fromAddr(dst netip.Addr) bool {
 // every reply queued, sends each to the guest as a frame, and marks the flow
 // active. Events for a closed flow are ignored. It does not allocate.
 func (h *Handler) Event(index uint32, events uint32) {
-	if index >= uint32(len(h.state)) || h.state[index].fd < 0 {
+	if index >= uint32(h.used) || h.state[index].fd < 0 {
 		return
 	}
 	st := &h.state[index]
@@ -516,7 +515,7 @@ func (h *Handler) closeFlow(index uint32) {
 
 // Close closes every echo flow, for shutdown.
 func (h *Handler) Close() {
-	for i := range h.state {
+	for i := range h.state[:h.used] {
 		if h.state[i].fd >= 0 {
 			h.closeFlow(uint32(i))
 		}

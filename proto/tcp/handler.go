@@ -205,7 +205,8 @@ type Handler struct {
 	now   func() flow.Time
 	mtu   int
 
-	conns     []conn
+	conns     []conn // conns[used:] never touched yet (flow.Claim)
+	used      int
 	listeners engine.Slots[listener] // fd -1: a free slot
 
 	timer   *engine.Timer
@@ -254,8 +255,8 @@ type Handler struct {
 // out. It probes the kernel (SO_PEEK_OFF, socket buffer limits) with a
 // throwaway socket, so it must run before the seccomp filter is loaded if
 // socket creation is restricted; it allocates everything the Handler will
-// use: per-connection state for every slot of flows, and about 9 MiB of
-// frame buffers.
+// use: per-connection state for every slot of flows (written only as
+// slots come into use), and about 9 MiB of frame buffers.
 func New(cfg Config, flows *flow.Table, loop *engine.Loop, kinds Kinds, out Output) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = flow.Now
@@ -285,10 +286,6 @@ func New(cfg Config, flows *flow.Table, loop *engine.Loop, kinds Kinds, out Outp
 		h.nat = &nat.Config{NoMapGW: true}
 	}
 	h.heap = make([]uint32, 0, flows.Cap())
-	for i := range h.conns {
-		h.conns[i].fd = -1
-		h.conns[i].heapIdx = -1
-	}
 	h.probe()
 	if !h.peekOffset {
 		h.skipBuf = make([]byte, skipBufSize)
@@ -354,7 +351,7 @@ func (h *Handler) Counters() Counters { return h.c }
 // Len returns the number of open connections.
 func (h *Handler) Len() int {
 	n := 0
-	for i := range h.conns {
+	for i := range h.conns[:h.used] {
 		if h.conns[i].fd >= 0 {
 			n++
 		}
@@ -425,7 +422,7 @@ func (h *Handler) GuestGone() { h.gone = true }
 func (h *Handler) Reset() {
 	h.gone = false
 	h.wIdx, h.wIOV, h.wLen, h.wFin = -1, h.wIOV[:0], 0, false
-	for i := range h.conns {
+	for i := range h.conns[:h.used] {
 		if h.conns[i].fd >= 0 {
 			h.closeConn(uint32(i), true)
 		}

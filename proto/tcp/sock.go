@@ -76,6 +76,7 @@ func (h *Handler) guestMSS(o *header.TCPOptions, v6 bool) uint16 {
 // take initialises the slot idx for a new connection on socket fd; the
 // slot keeps its generation (advanced) and its place on the due list.
 func (h *Handler) take(idx uint32, fd int, key *flow.Key, now flow.Time) *conn {
+	h.used = flow.Claim(h.conns, h.used, idx, conn{fd: -1, heapIdx: -1})
 	c := &h.conns[idx]
 	gen, onDue := c.gen+1, c.onDue
 	*c = conn{fd: int32(fd), gen: gen, onDue: onDue, heapIdx: -1, rto: rtoInitial,

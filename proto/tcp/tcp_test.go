@@ -622,3 +622,29 @@ func TestListenerPause(t *testing.T) {
 		t.Fatal("listener still paused after Periodic")
 	}
 }
+
+// A Handler writes the state of a slot only once a connection uses it, so
+// the default table's megabytes of per-connection state cost no memory
+// until flows need them; the slots in use still count and close.
+func TestStateWrittenOnlyInUse(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if e.h.used != 0 {
+		t.Fatalf("%d slots written by New, want 0", e.h.used)
+	}
+	l, port := listenLoopback(t, false)
+	for i := range 2 {
+		connectGuest(t, e, newGuest(e, false, uint16(42001+i), port), l)
+	}
+	if e.h.used != 2 || e.h.Len() != 2 {
+		t.Fatalf("after two connections: %d slots written, Len %d; want 2 and 2", e.h.used, e.h.Len())
+	}
+	for i := e.h.used; i < len(e.h.conns); i++ {
+		if e.h.conns[i] != (conn{}) {
+			t.Fatalf("slot %d written, above the %d in use", i, e.h.used)
+		}
+	}
+	e.h.Reset()
+	if n := e.h.Len(); n != 0 {
+		t.Errorf("Len after Reset: %d", n)
+	}
+}

@@ -258,7 +258,7 @@ func (h *Handler) Periodic(now flow.Time) {
 		return
 	}
 	h.lastKA = now
-	for i := range h.conns {
+	for i := range h.conns[:h.used] {
 		c := &h.conns[i]
 		if c.fd < 0 || c.state != StateEstablished {
 			continue

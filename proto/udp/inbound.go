@@ -229,6 +229,7 @@ func (h *Handler) openInbound(li uint32, key flow.Key, local, peer netip.Addr, p
 		}
 		return 0, DropSocket
 	}
+	h.used = flow.Claim(h.state, h.used, idx, sock{fd: -1, listener: -1})
 	l := &h.listeners.At[li]
 	v4 := peer.Is4()
 	if local.IsValid() && local.Is4() != v4 {

@@ -202,7 +202,8 @@ type Handler struct {
 	listenKind engine.Kind
 	out        tap.Sink
 
-	state     []sock
+	state     []sock // state[used:] never touched yet (flow.Claim)
+	used      int
 	listeners engine.Slots[listener] // fd -1: a free slot
 	live      int
 	max       int
@@ -247,7 +248,8 @@ type Handler struct {
 // sockets with loop under references of kind sockKind and listening
 // sockets under listenKind (with the flow or listener index as Index), and
 // sends frames for the guest to out. It allocates everything the data path
-// uses: the per-flow state (one small entry per slot of flows) and about
+// uses: the per-flow state (one small entry per slot of flows, written
+// only as slots come into use) and about
 // 2.5 MiB of buffers.
 func New(cfg Config, flows *flow.Table, loop *engine.Loop, sockKind, listenKind engine.Kind, out tap.Sink) *Handler {
 	if cfg.Timeout <= 0 {
@@ -277,9 +279,6 @@ func New(cfg Config, flows *flow.Table, loop *engine.Loop, sockKind, listenKind 
 	}
 	if h.nat == nil {
 		h.nat = &nat.Config{NoMapGW: true}
-	}
-	for i := range h.state {
-		h.state[i] = sock{fd: -1, listener: -1}
 	}
 	backing := make([]byte, Batch*slotSize)
 	for i := range h.rxBuf {
@@ -534,6 +533,7 @@ func (h *Handler) openOutbound(key flow.Key, now flow.Time) (uint32, Drop) {
 		}
 		return 0, DropSocket
 	}
+	h.used = flow.Claim(h.state, h.used, idx, sock{fd: -1, listener: -1})
 	fd, d := h.socket(v4, local, key.GuestPort, true, ifname)
 	if d == DropNone {
 		d = h.connect(fd, idx, dst, key.RemotePort)
@@ -831,7 +831,7 @@ func (h *Handler) closeFlow(index uint32) {
 // Close closes every UDP flow and listening socket, for shutdown.
 func (h *Handler) Close() {
 	h.Flush()
-	for i := range h.state {
+	for i := range h.state[:h.used] {
 		if h.state[i].live {
 			h.closeFlow(uint32(i))
 		}

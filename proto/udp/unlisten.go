@@ -19,7 +19,7 @@ func (h *Handler) RemoveListener(fd int) bool {
 		if l.fd != fd {
 			continue
 		}
-		for idx := range h.state {
+		for idx := range h.state[:h.used] {
 			st := &h.state[idx]
 			if st.live && (st.origin == int32(i)+1 || st.listener == int32(i)) {
 				h.closeFlow(uint32(idx))
