@@ -137,6 +137,8 @@ func TestIperfResult(t *testing.T) {
 	"intervals": [
 		{"sum": {"seconds": 1.0, "bits_per_second": 9e9}},
 		{"sum": {"seconds": 1.0, "bits_per_second": 2e9}},
+		{"sum": {"seconds": 1.0, "bits_per_second": 8e9}},
+		{"sum": {"seconds": 1.0, "bits_per_second": 7e9}},
 		{"sum": {"seconds": 0.001, "bits_per_second": 1e3}}
 	],
 	"end": {
@@ -155,6 +157,9 @@ func TestIperfResult(t *testing.T) {
 	}
 	if got := r.slowestGbps(); got != 2 {
 		t.Errorf("slowestGbps = %v, want 2 (the short last interval left out)", got)
+	}
+	if got := r.slowestOfMedian(); got != 100*2/7.5 {
+		t.Errorf("slowestOfMedian = %v, want %v (2 of the median 7.5)", got, 100*2/7.5)
 	}
 	if got := r.cpuPerGbit(); got != 0.2 {
 		t.Errorf("cpuPerGbit = %v, want 0.2", got)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type metric struct {
 var metrics = []metric{
 	{"tcp_out_gbps", "tcp-out", "TCP ns->host, Gbit/s", fmtRate},
 	{"tcp_out_min", "tcp-out", "TCP ns->host, slowest 1 s, Gbit/s", fmtRate},
+	{"tcp_out_stall", "tcp-out", "TCP ns->host, slowest 1 s / median 1 s, %", fmtPct},
 	{"tcp_out_retr", "tcp-out", "TCP ns->host, retransmits", fmtCount},
 	{"tcp_out_cpu", "tcp-out", "TCP ns->host, CPU s/Gbit", fmtReal},
 	{"tcp_paced_gbps", "tcp-paced", "TCP ns->host paced, Gbit/s", fmtRate},
@@ -92,9 +94,10 @@ var workloads = []workload{
 			return nil, err
 		}
 		out := map[string]float64{
-			"tcp_out_gbps": r.receivedGbps(),
-			"tcp_out_min":  r.slowestGbps(),
-			"tcp_out_cpu":  r.cpuPerGbit(),
+			"tcp_out_gbps":  r.receivedGbps(),
+			"tcp_out_min":   r.slowestGbps(),
+			"tcp_out_stall": r.slowestOfMedian(),
+			"tcp_out_cpu":   r.cpuPerGbit(),
 		}
 		if r.End.SumSent.Retransmits != nil {
 			out["tcp_out_retr"] = float64(*r.End.SumSent.Retransmits)
@@ -221,20 +224,45 @@ type iperfResult struct {
 
 func (r *iperfResult) receivedGbps() float64 { return r.End.SumReceived.BitsPerSecond / 1e9 }
 
-// slowestGbps is the lowest rate of the client's one-second intervals;
+// rates returns the rates of the client's one-second intervals in Gbit/s;
 // a short trailing interval is left out.
-func (r *iperfResult) slowestGbps() float64 {
-	low := math.Inf(1)
+func (r *iperfResult) rates() []float64 {
+	var out []float64
 	for _, iv := range r.Intervals {
 		if iv.Sum.Omitted || iv.Sum.Seconds < 0.5 {
 			continue
 		}
-		low = min(low, iv.Sum.BitsPerSecond/1e9)
+		out = append(out, iv.Sum.BitsPerSecond/1e9)
 	}
-	if math.IsInf(low, 1) {
+	return out
+}
+
+// slowestGbps is the lowest rate of the client's one-second intervals.
+func (r *iperfResult) slowestGbps() float64 {
+	rs := r.rates()
+	if len(rs) == 0 {
 		return math.NaN()
 	}
-	return low
+	return slices.Min(rs)
+}
+
+// slowestOfMedian is the slowest one-second interval as a percentage of
+// the median interval: a transfer that stalls for a second, or falls to a
+// fraction of its rate, shows below 50 however fast the rest was.
+func (r *iperfResult) slowestOfMedian() float64 {
+	rs := r.rates()
+	if len(rs) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(rs)
+	m := rs[len(rs)/2]
+	if len(rs)%2 == 0 {
+		m = (rs[len(rs)/2-1] + m) / 2
+	}
+	if m <= 0 {
+		return math.NaN()
+	}
+	return 100 * rs[0] / m
 }
 
 // cpuPerGbit divides CPU seconds by the gigabits received.
