@@ -129,6 +129,8 @@ type monitor struct {
 	stderrDone chan struct{} // closed when the worker's stderr ends
 
 	broker *broker
+
+	kmsg *sandbox.KernelLog // nil if /dev/kmsg could not be opened
 }
 
 // relayStderr logs what the worker writes to its standard error (start-up
@@ -182,6 +184,14 @@ func (m *monitor) setup(opts *conf.Options) error {
 	}
 	if err := m.openListeners(cfg); err != nil {
 		return err
+	}
+
+	// The kernel log names the system call of a seccomp kill; reading it
+	// may need privileges kept only until the switch below.
+	if k, err := sandbox.OpenKernelLog(); err != nil {
+		m.log.Debugf("kernel log: %v: a seccomp kill will not name the system call", err)
+	} else {
+		m.kmsg = k
 	}
 
 	// Everything that needs a path or a privilege is open: become the
@@ -381,7 +391,7 @@ func (m *monitor) workerFailed(what string, err error) error {
 		select {
 		case <-done:
 			if ws, ok := m.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
-				return fmt.Errorf("%s: %s", what, sandbox.DescribeExit(m.cmd.Process.Pid, ws))
+				return fmt.Errorf("%s: %s", what, m.describeExit(ws))
 			}
 		case <-time.After(2 * time.Second):
 			m.cmd.Process.Kill()
@@ -496,10 +506,17 @@ func (m *monitor) serve() int {
 				m.log.Warnf("worker did not stop in time: killed")
 				return m.exitCode(0)
 			}
-			m.log.Errorf("%s", sandbox.DescribeExit(m.cmd.Process.Pid, ws))
+			m.log.Errorf("%s", m.describeExit(ws))
 			return 1
 		}
 	}
+}
+
+// describeExit says why the worker ended, from its wait status and, for a
+// seccomp kill, the kernel log opened at start (without it, /dev/kmsg as
+// far as the monitor can still open it).
+func (m *monitor) describeExit(ws syscall.WaitStatus) string {
+	return m.kmsg.DescribeExit(m.cmd.Process.Pid, ws)
 }
 
 // handle acts on one message from the worker.
@@ -562,6 +579,7 @@ func (m *monitor) cleanup() {
 	if m.pidFile != nil {
 		m.pidFile.Close()
 	}
+	m.kmsg.Close()
 }
 
 // dialSyslog connects to the system logger's datagram socket.

@@ -31,10 +31,58 @@ const kmsgMaxRecords = 1 << 17
 // For SIGSYS, the seccomp filter's signal, it also names the forbidden
 // system call when it can: the kernel logs an audit record (type=1326,
 // with pid= and syscall=) to /dev/kmsg unless an audit daemon takes it.
-// Reading /dev/kmsg needs privilege (CAP_SYSLOG, or dmesg_restrict off);
-// the search is non-blocking and gives up after half a second, and the
-// line then says where to look instead.
+// Opening /dev/kmsg needs privilege (CAP_SYSLOG, or dmesg_restrict off),
+// which DescribeExit, called when the worker is gone, may no longer have:
+// a process that gives up its privileges opens the log before, with
+// OpenKernelLog, and calls KernelLog.DescribeExit instead. The search is
+// non-blocking and gives up after half a second, and the line then says
+// where to look instead.
 func DescribeExit(pid int, ws syscall.WaitStatus) string {
+	return describeExit(nil, pid, ws)
+}
+
+// KernelLog is /dev/kmsg, opened for reading while the process still may.
+// Reading an open descriptor needs no privilege, so the kernel's record
+// of a seccomp kill stays readable after the process has switched to an
+// unprivileged user.
+type KernelLog struct {
+	fd int
+}
+
+// OpenKernelLog opens /dev/kmsg, non-blocking and close-on-exec, at the
+// end of the log: later reads see only records written after the call.
+// The caller closes it.
+func OpenKernelLog() (*KernelLog, error) {
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open /dev/kmsg: %w", err)
+	}
+	if _, err := unix.Seek(fd, 0, unix.SEEK_END); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("seek to the end of /dev/kmsg: %w", err)
+	}
+	return &KernelLog{fd: fd}, nil
+}
+
+// Close closes the log. It may be called on a nil *KernelLog.
+func (k *KernelLog) Close() error {
+	if k == nil || k.fd < 0 {
+		return nil
+	}
+	err := unix.Close(k.fd)
+	k.fd = -1
+	return err
+}
+
+// DescribeExit is the package's DescribeExit, reading the records written
+// since OpenKernelLog (and not yet read) for the cause of a SIGSYS. On a
+// nil *KernelLog it opens /dev/kmsg itself, as the package's function
+// does. Not safe for concurrent use.
+func (k *KernelLog) DescribeExit(pid int, ws syscall.WaitStatus) string {
+	return describeExit(k, pid, ws)
+}
+
+func describeExit(k *KernelLog, pid int, ws syscall.WaitStatus) string {
 	switch {
 	case ws.Exited():
 		return fmt.Sprintf("worker exited with status %d", ws.ExitStatus())
@@ -45,7 +93,7 @@ func DescribeExit(pid int, ws syscall.WaitStatus) string {
 			s += ", core dumped"
 		}
 		if sig == syscall.SIGSYS {
-			s += ": " + seccompCause(pid, time.Now().Add(kmsgWait))
+			s += ": " + seccompCause(k, pid, time.Now().Add(kmsgWait))
 		}
 		return s
 	case ws.Stopped():
@@ -63,10 +111,16 @@ func signalName(sig syscall.Signal) string {
 	return "signal " + strconv.Itoa(int(sig))
 }
 
-// seccompCause names the system call that got pid killed, or says where to
-// find it.
-func seccompCause(pid int, deadline time.Time) string {
-	rec, err := findSeccompRecord(pid, deadline)
+// seccompCause names the system call that got pid killed, from k (or from
+// /dev/kmsg opened now if k is nil), or says where to find it.
+func seccompCause(k *KernelLog, pid int, deadline time.Time) string {
+	var rec auditRecord
+	var err error
+	if k != nil && k.fd >= 0 {
+		rec, err = scanSeccompRecord(k.fd, pid, deadline)
+	} else {
+		rec, err = findSeccompRecord(pid, deadline)
+	}
 	if err != nil {
 		return fmt.Sprintf("a system call outside the seccomp allowlist; the kernel log (dmesg, journalctl -k) names it in an audit record with type=1326 and pid=%d", pid)
 	}
@@ -89,16 +143,21 @@ type auditRecord struct {
 
 var errNoRecord = errors.New("no seccomp audit record found")
 
-// findSeccompRecord reads /dev/kmsg without blocking, waiting with poll
-// until deadline for records still to come, and returns the last seccomp
-// record for pid.
+// findSeccompRecord opens /dev/kmsg and scans it from its oldest record
+// with scanSeccompRecord.
 func findSeccompRecord(pid int, deadline time.Time) (auditRecord, error) {
 	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return auditRecord{}, err
 	}
 	defer unix.Close(fd)
+	return scanSeccompRecord(fd, pid, deadline)
+}
 
+// scanSeccompRecord reads the non-blocking /dev/kmsg descriptor fd from
+// its current position, waiting with poll until deadline for records
+// still to come, and returns the last seccomp record for pid.
+func scanSeccompRecord(fd, pid int, deadline time.Time) (auditRecord, error) {
 	buf := make([]byte, 8192) // the kernel's limit for one record
 	var found auditRecord
 	ok := false

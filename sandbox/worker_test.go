@@ -235,6 +235,12 @@ func exited(t *testing.T, pidfd int, d time.Duration) bool {
 
 func TestForbiddenSyscallKills(t *testing.T) {
 	requireRoot(t)
+	// Opened before the worker exists, as the monitor does before it
+	// gives up root.
+	kmsg, kmsgErr := OpenKernelLog()
+	if kmsgErr == nil {
+		defer kmsg.Close()
+	}
 	w := startTestWorker(t, nil, nil, "-stress", "10ms")
 	w.ready(t)
 	if _, err := w.ipc.Write([]byte("forbidden")); err != nil {
@@ -255,6 +261,12 @@ func TestForbiddenSyscallKills(t *testing.T) {
 		named := fmt.Sprintf("system call %d (openat) is not in the seccomp allowlist", unix.SYS_OPENAT)
 		if !strings.HasSuffix(got, named) {
 			t.Errorf("got %q, want it to end with %q", got, named)
+		}
+		if kmsgErr != nil {
+			t.Fatalf("OpenKernelLog: %v", kmsgErr)
+		}
+		if got := kmsg.DescribeExit(w.cmd.Process.Pid, ws); !strings.HasSuffix(got, named) {
+			t.Errorf("from the kernel log opened before the worker: got %q, want it to end with %q", got, named)
 		}
 	}
 }
