@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"passt-go/proto/flow"
 )
 
 // FuzzParse feeds argument vectors (arguments separated by NUL) to Parse in
@@ -30,6 +32,8 @@ func FuzzParse(f *testing.F) {
 		{false, "-n\x0024\x00-a\x0010.0.0.2\x00--no-dhcp-dns\x00-F\x005"},
 		{false, "extra"},
 		{false, "--vhost-user\x00--repair-path\x00none"},
+		{false, "--max-flows\x000x400000\x00--max-f=1"},
+		{true, "--max-flows\x004194305"},
 		{true, "--config-net\x00-T\x00none\x00-U\x00none\x00--\x00sh\x00-c\x00true"},
 		{true, "--netns\x00ns1\x00--no-netns-quit\x00--map-guest-addr\x00169.254.1.2"},
 		{true, "--userns\x00/proc/1/ns/user\x001234"},
@@ -139,6 +143,9 @@ func checkInvariants(t *testing.T, o *Options) {
 	}
 	if o.LogSize < MinLogSize {
 		fail("log size %d", o.LogSize)
+	}
+	if o.MaxFlows < 1 || o.MaxFlows > flow.MaxCapacity {
+		fail("MaxFlows %d out of range", o.MaxFlows)
 	}
 	for name, a := range map[string]netip.Addr{
 		"Gateway4": o.Gateway4, "Outbound4": o.Outbound4, "DNSForward4": o.DNSForward4, "DNSHost4": o.DNSHost4,

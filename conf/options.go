@@ -3,6 +3,12 @@
 
 package conf
 
+import (
+	"strconv"
+
+	"passt-go/proto/flow"
+)
+
 // ArgKind says whether an option takes an argument.
 type ArgKind uint8
 
@@ -214,6 +220,9 @@ var optionTable = []Option{
 	{Long: "no-ra", Modes: BothModes, Help: "Don't send router advertisements"},
 	{Long: "freebind", Modes: BothModes,
 		Help: "Allow -t and -u to listen on addresses the host doesn't have"},
+	{Long: "max-flows", Arg: RequiredArgument, ArgName: "N", Modes: BothModes,
+		Help:    "Track at most N flows (TCP connections, UDP flows, pings) at once; a passt-go extension, not in upstream",
+		Default: strconv.Itoa(flow.DefaultCapacity)},
 	{Long: "chroot-fallback", Modes: BothModes,
 		Help: "Use chroot() where pivot_root() fails instead of giving up"},
 	{Long: "ipv4-only", Short: '4', Modes: BothModes, Help: "Use IPv4 only"},

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"passt-go/host"
+	"passt-go/proto/flow"
 )
 
 // Limits and defaults shared with upstream passt.
@@ -131,6 +132,7 @@ type Options struct {
 	// Protocol handlers.
 	NoTCP, NoUDP, NoICMP, NoDHCP, NoNDP, NoDHCPv6, NoRA bool
 	Freebind                                            bool
+	MaxFlows                                            int // --max-flows
 
 	// Port forwarding specifications, as given, for package fwd.
 	TCPPorts, UDPPorts     []string // -t, -u
@@ -170,6 +172,7 @@ func defaults(m Mode) *Options {
 		LogSize:         DefaultLogSize,
 		FD:              -1,
 		MTU:             DefaultMTU,
+		MaxFlows:        flow.DefaultCapacity,
 		Prefix4:         -1,
 		MAC:             DefaultMAC,
 		AdvertiseDNS:    m == Passt,
@@ -416,6 +419,12 @@ func (o *Options) apply(occ occurrence) (warnings []string, err error) {
 		o.NoRA = true
 	case "freebind":
 		o.Freebind = true
+	case "max-flows":
+		n, perr := parseCUint(v, 63)
+		if perr != nil || n < 1 || n > flow.MaxCapacity {
+			return nil, fmt.Errorf("Invalid --max-flows: %s (from 1 to %d)", show(v), flow.MaxCapacity)
+		}
+		o.MaxFlows = int(n)
 	case "chroot-fallback":
 		o.ChrootFallback = true
 	case "ipv4-only":

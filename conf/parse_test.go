@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"passt-go/proto/flow"
 )
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -28,6 +30,7 @@ func TestParseAccepts(t *testing.T) {
 		{name: "default FD", mode: Passt, args: nil, get: func(o *Options) any { return o.FD }, want: -1},
 		{name: "default log size", mode: Passt, args: nil, get: func(o *Options) any { return o.LogSize }, want: int64(DefaultLogSize)},
 		{name: "default prefix", mode: Passt, args: nil, get: func(o *Options) any { return o.Prefix4 }, want: -1},
+		{name: "default max flows", mode: Pasta, args: nil, get: func(o *Options) any { return o.MaxFlows }, want: flow.DefaultCapacity},
 		{name: "passt advertises DNS", mode: Passt, args: nil, get: func(o *Options) any { return o.AdvertiseDNS && o.AdvertiseSearch }, want: true},
 		{name: "pasta doesn't advertise DNS", mode: Pasta, args: nil, get: func(o *Options) any { return o.AdvertiseDNS || o.AdvertiseSearch }, want: false},
 
@@ -127,6 +130,15 @@ func TestParseAccepts(t *testing.T) {
 				return [8]bool{o.NoTCP, o.NoUDP, o.NoICMP, o.NoDHCP, o.NoNDP, o.NoDHCPv6, o.NoRA, o.Freebind}
 			}, want: [8]bool{true, true, true, true, true, true, true, true}},
 
+		// Flow table.
+		{name: "max flows", mode: Passt, args: []string{"--max-flows", "100000"}, get: func(o *Options) any { return o.MaxFlows }, want: 100000},
+		{name: "max flows in pasta", mode: Pasta, args: []string{"--max-flows=1000"}, get: func(o *Options) any { return o.MaxFlows }, want: 1000},
+		{name: "max flows one", mode: Passt, args: []string{"--max-flows", "1"}, get: func(o *Options) any { return o.MaxFlows }, want: 1},
+		{name: "max flows largest", mode: Passt, args: []string{"--max-flows", "4194304"}, get: func(o *Options) any { return o.MaxFlows }, want: flow.MaxCapacity},
+		{name: "max flows hexadecimal", mode: Passt, args: []string{"--max-flows", "0x10000"}, get: func(o *Options) any { return o.MaxFlows }, want: 65536},
+		{name: "max flows last wins", mode: Passt, args: []string{"--max-flows", "10", "--max-flows", "20"}, get: func(o *Options) any { return o.MaxFlows }, want: 20},
+		{name: "max flows abbreviated", mode: Passt, args: []string{"--max-f", "64"}, get: func(o *Options) any { return o.MaxFlows }, want: 64},
+
 		// Ports.
 		{name: "tcp ports repeatable", mode: Passt, args: []string{"-t", "22", "--tcp-ports=80", "-t443"}, get: func(o *Options) any { return o.TCPPorts }, want: []string{"22", "80", "443"}},
 		{name: "udp ports", mode: Passt, args: []string{"-u", "53"}, get: func(o *Options) any { return o.UDPPorts }, want: []string{"53"}},
@@ -212,6 +224,14 @@ func TestParseRejects(t *testing.T) {
 		{name: "pid overflows", mode: Pasta, args: []string{"99999999999999999999"}, wantErr: "Invalid PID 99999999999999999999"},
 
 		// Values.
+		{name: "max flows zero", mode: Passt, args: []string{"--max-flows", "0"}, wantErr: "Invalid --max-flows: 0 (from 1 to 4194304)"},
+		{name: "max flows too many", mode: Pasta, args: []string{"--max-flows", "4194305"}, wantErr: "Invalid --max-flows: 4194305 (from 1 to 4194304)"},
+		{name: "max flows overflows", mode: Passt, args: []string{"--max-flows", "18446744073709551616"}, wantErr: "Invalid --max-flows: 18446744073709551616 (from 1 to 4194304)"},
+		{name: "max flows negative", mode: Passt, args: []string{"--max-flows=-1"}, wantErr: "Invalid --max-flows: -1 (from 1 to 4194304)"},
+		{name: "max flows not a number", mode: Passt, args: []string{"--max-flows", "lots"}, wantErr: "Invalid --max-flows: lots (from 1 to 4194304)"},
+		{name: "max flows empty", mode: Passt, args: []string{"--max-flows="}, wantErr: `Invalid --max-flows: "" (from 1 to 4194304)`},
+		{name: "max flows without value", mode: Passt, args: []string{"--max-flows"}, wantErr: "option '--max-flows' requires an argument"},
+		{name: "max flows has no short form", mode: Passt, args: []string{"-N", "5"}, wantErr: "invalid option -- 'N'"},
 		{name: "mtu too large", mode: Passt, args: []string{"-m", "65522"}, wantErr: "MTU 65522 too large (max 65521)"},
 		{name: "mtu not a number", mode: Passt, args: []string{"-m", "15x"}, wantErr: "Invalid MTU: 15x"},
 		{name: "mtu negative", mode: Passt, args: []string{"-m", "-1"}, wantErr: "Invalid MTU: -1"},
@@ -415,6 +435,7 @@ var sampleValue = map[string]string{
 	"LIST":                          "example.org",
 	"SPEC":                          "22",
 	"PATH|NAME":                     "/run/netns/x",
+	"N":                             "1000",
 }
 
 // firstMode is a mode in which o is accepted.
@@ -599,6 +620,7 @@ var otherValue = map[string]string{
 	"ADDR":                          "198.51.100.1",
 	"NAME":                          "wlan0",
 	"PATH|NAME":                     "ns2",
+	"N":                             "0x100000",
 }
 
 // repeatable options collect every value instead of keeping the last.

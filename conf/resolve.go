@@ -62,6 +62,9 @@ type Config struct {
 	TCP, UDP, ICMP, DHCP, NDP, DHCPv6, RA bool
 	// Freebind lets forwarding listeners bind addresses the host lacks.
 	Freebind bool
+	// MaxFlows is the capacity of the worker's flow table (--max-flows),
+	// shared by TCP, UDP and ICMP: 1 to flow.MaxCapacity.
+	MaxFlows int
 	// UDPTimeout and UDPStreamTimeout are the idle timeouts of UDP flows
 	// with at most one datagram each way, and with more: the host's
 	// nf_conntrack_udp_timeout and nf_conntrack_udp_timeout_stream. Zero
@@ -239,6 +242,7 @@ func resolve(o *Options, info *host.Info, parsePorts portParser) (*Config, error
 		AdvertiseDNS:      o.AdvertiseDNS,
 		AdvertiseSearch:   o.AdvertiseSearch,
 		Freebind:          o.Freebind,
+		MaxFlows:          o.MaxFlows,
 		PcapFile:          o.PcapFile,
 		PIDFile:           o.PIDFile,
 		SocketPath:        o.SocketPath,

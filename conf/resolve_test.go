@@ -15,6 +15,7 @@ import (
 
 	"passt-go/fwd"
 	"passt-go/host"
+	"passt-go/proto/flow"
 )
 
 // portCall is one call of the fake port parser.
@@ -125,6 +126,10 @@ func TestResolve(t *testing.T) {
 		{name: "gateway maps to host loopback", mode: Passt, info: hostInfo(),
 			get:  func(c *Config) any { return [2]any{c.IPv4.MapHostLoopback, c.IPv6.MapHostLoopback} },
 			want: [2]any{addr("192.0.2.1"), addr("fe80::ff")}},
+		{name: "default flow table", mode: Passt, info: hostInfo(),
+			get: func(c *Config) any { return c.MaxFlows }, want: flow.DefaultCapacity},
+		{name: "--max-flows", mode: Pasta, args: []string{"--max-flows", "500"}, info: hostInfo(),
+			get: func(c *Config) any { return c.MaxFlows }, want: 500},
 		{name: "all handlers on", mode: Passt, info: hostInfo(),
 			get:  func(c *Config) any { return [7]bool{c.TCP, c.UDP, c.ICMP, c.DHCP, c.NDP, c.DHCPv6, c.RA} },
 			want: [7]bool{true, true, true, true, true, true, true}},
@@ -560,7 +565,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 			"-m", "9000", "-D", "9.9.9.9", "-S", "a.example", "-H", "vm", "--fqdn", "vm.example",
 			"-o", "192.0.2.10", "--outbound-if6", "eth0", "-t", "22", "-u", "53", "-s", "/tmp/s",
 			"-1", "-p", "/tmp/p.pcap", "-P", "/tmp/p.pid", "--runas", "nobody", "--dns-forward",
-			"10.0.0.3", "--map-guest-addr", "10.0.0.4", "--freebind", "-q"}},
+			"10.0.0.3", "--map-guest-addr", "10.0.0.4", "--freebind", "--max-flows", "7", "-q"}},
 		{name: "pasta PID", mode: Pasta, info: hostInfo(), args: []string{"--config-net", "--ns-mac-addr", "02:00:00:00:00:02", "1234"}},
 		{name: "pasta command, local mode", mode: Pasta, args: []string{"-a", "10.0.0.2", "--", "sh", "-c", "true"},
 			info: withInfo(func(i *host.Info) { i.V4, i.V6 = nil, nil })},
@@ -569,6 +574,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 		{name: "conntrack timeouts", mode: Passt, info: withInfo(func(i *host.Info) {
 			i.UDPTimeouts = host.UDPTimeouts{Timeout: 45 * time.Second, Stream: 200 * time.Second}
 		})},
+		{name: "largest flow table", mode: Passt, info: hostInfo(), args: []string{"--max-flows", "4194304"}},
 		{name: "real forwarding tables", mode: Pasta, realPorts: true, info: hostInfo(),
 			args: []string{"-t", "22,80:8080", "-t", "192.0.2.10/443", "-u", "~53", "-T", "none"}},
 	}

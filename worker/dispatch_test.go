@@ -5,13 +5,17 @@ package worker
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"net/netip"
+	"os"
+	"reflect"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"passt-go/conf"
 	"passt-go/host"
+	"passt-go/internal/testnet"
 	"passt-go/ipc"
 	"passt-go/proto/header"
 )
@@ -29,7 +33,15 @@ func testWorker(t testing.TB) (*Worker, int) {
 // by change, when not nil, before the worker is built.
 func testWorkerWith(t testing.TB, change func(*conf.Config)) (*Worker, int) {
 	t.Helper()
-	opts, _, err := conf.Parse(conf.Passt, nil)
+	return testWorkerArgs(t, nil, change)
+}
+
+// testWorkerArgs is testWorkerWith for the passt command line args. The
+// configuration reaches the worker as the monitor sends it: encoded,
+// through an IPC connection, and read back by readConfig.
+func testWorkerArgs(t testing.TB, args []string, change func(*conf.Config)) (*Worker, int) {
+	t.Helper()
+	opts, _, err := conf.Parse(conf.Passt, args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +66,22 @@ func testWorkerWith(t testing.TB, change func(*conf.Config)) (*Worker, int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mon.Close() })
+	blob, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Send(ipc.Message{Body: ipc.Config{Blob: blob}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readConfig(wrk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Warnings = nil // not sent
+	if !reflect.DeepEqual(got, cfg) {
+		t.Fatalf("configuration changed on its way to the worker:\n got %+v\nwant %+v", got, cfg)
+	}
+	cfg = got
 	wrk.SetNonblocking(true)
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -160,6 +188,96 @@ func TestDispatchAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("got %v allocations per frame, want 0", allocs)
 	}
+}
+
+// pingNetns is a network namespace with lo up where any group may open
+// ping sockets, for the sockets the worker's flows open.
+func pingNetns(t testing.TB) *testnet.NetNS {
+	t.Helper()
+	return testnet.NewNetNS(t, func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte("0 2147483647"), 0)
+	})
+}
+
+// checkForwardAllocs sends frame through w's dispatch, in ns, once to open
+// its flow and again under testing.AllocsPerRun: once the flow exists,
+// taking a frame and sending it on through the flow's socket allocates
+// nothing. sent counts what the flow's handler sent on; every frame must
+// have been sent, on the one flow opened.
+func checkForwardAllocs(t *testing.T, w *Worker, ns *testnet.NetNS, frame []byte, sent func() uint64) {
+	t.Helper()
+	const runs = 200
+	flows := w.l2.flows.Len()
+	before := sent()
+	var allocs float64
+	ns.Run(func() {
+		w.fromGuest(frame)
+		allocs = testing.AllocsPerRun(runs, func() { w.fromGuest(frame) })
+	})
+	if got := sent() - before; got != runs+2 {
+		t.Errorf("sent %d frames on, want %d (drops %v, decode drops %v)", got, runs+2, w.drops, w.decodeDrops)
+	}
+	if got := w.l2.flows.Len() - flows; got != 1 {
+		t.Errorf("%d flows opened, want 1", got)
+	}
+	if allocs != 0 {
+		t.Errorf("got %v allocations per frame, want 0", allocs)
+	}
+}
+
+// A UDP datagram from the guest to the gateway goes through the worker's
+// dispatch to the host's loopback on its flow's socket without allocating.
+func TestDispatchUDPAllocatesNothing(t *testing.T) {
+	ns := pingNetns(t)
+	w, _ := testWorker(t)
+	if w.udp.h == nil {
+		t.Fatal("UDP is not enabled in the test configuration")
+	}
+	// A server on the namespace's loopback, so that no port unreachable
+	// error comes back; it never reads, and what overflows its buffer is
+	// dropped.
+	var port int
+	var err error
+	ns.Run(func() {
+		var fd int
+		if fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err != nil {
+			return
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if err = unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			return
+		}
+		var sa unix.Sockaddr
+		if sa, err = unix.Getsockname(fd); err == nil {
+			port = sa.(*unix.SockaddrInet4).Port
+		}
+	})
+	if err != nil {
+		t.Fatalf("UDP server: %v", err)
+	}
+	frame := testnet.UDPFrame(header.MAC(w.cfg.MAC), guestMAC,
+		netip.MustParseAddrPort("192.0.2.2:40000"), netip.AddrPortFrom(w.cfg.IPv4.Gateway, uint16(port)), 64, []byte("allocation-free datagram"))
+	checkForwardAllocs(t, w, ns, frame, func() uint64 { return w.udp.h.Counters().FromGuest })
+}
+
+// An ICMP echo request from the guest to the gateway goes through the
+// worker's dispatch to the host's loopback on its flow's ping socket
+// without allocating.
+func TestDispatchICMPAllocatesNothing(t *testing.T) {
+	ns := pingNetns(t)
+	w, _ := testWorker(t)
+	if w.l2.icmp == nil {
+		t.Fatal("ICMP is not enabled in the test configuration")
+	}
+	msg := make([]byte, header.ICMPLen+32)
+	header.PutICMPv4Echo(msg, header.ICMPv4EchoRequest, 0x4242, 1, msg[header.ICMPLen:])
+	frame := make([]byte, header.EthernetLen+header.IPv4MinLen+len(msg))
+	header.PutEthernet(frame, header.MAC(w.cfg.MAC), guestMAC, header.EtherTypeIPv4)
+	header.PutIPv4(frame[header.EthernetLen:], len(msg), header.IPv4Fields{
+		Src: netip.MustParseAddr("192.0.2.2"), Dst: w.cfg.IPv4.Gateway, Protocol: header.ProtocolICMP, TTL: 64,
+	})
+	copy(frame[header.EthernetLen+header.IPv4MinLen:], msg)
+	checkForwardAllocs(t, w, ns, frame, func() uint64 { return w.l2.icmp.Counters().Requests })
 }
 
 func BenchmarkDispatchARP(b *testing.B) {

@@ -4,6 +4,7 @@
 package worker
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -94,9 +95,12 @@ func (s *l2) init(w *Worker) error {
 	}
 	s.nat = natConfig(c)
 
-	flows, err := flow.New(flow.DefaultCapacity)
+	// The monitor checked --max-flows; New refuses a capacity above
+	// flow.MaxCapacity all the same, and takes zero (a configuration
+	// without the field) for flow.DefaultCapacity.
+	flows, err := flow.New(c.MaxFlows)
 	if err != nil {
-		return err
+		return fmt.Errorf("flow table of %d flows: %w", c.MaxFlows, err)
 	}
 	s.flows = flows
 	s.icmpOn = c.ICMP

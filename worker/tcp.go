@@ -198,6 +198,7 @@ func (g *tcpGlue) counters(add func(string, uint64)) {
 	add("tcp_zero_windows", c.ZeroWindows)
 	add("tcp_window_updates", c.WindowUpdates)
 	add("tcp_keepalives", c.Keepalives)
+	add("tcp_accepted_table_full", c.AcceptedTableFull)
 	add("tcp_bytes_from_guest", c.BytesFromGuest)
 	add("tcp_bytes_to_guest", c.BytesToGuest)
 	for i, v := range c.Drops {

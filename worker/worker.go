@@ -77,17 +77,9 @@ func start(conn *ipc.Conn) (*Worker, error) {
 		return nil, fmt.Errorf("send hello: %w", err)
 	}
 
-	m, err = conn.Recv()
+	cfg, err := readConfig(conn)
 	if err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
-	}
-	blob, ok := m.Body.(ipc.Config)
-	if !ok {
-		return nil, fmt.Errorf("expected configuration, got %T", m.Body)
-	}
-	cfg := new(conf.Config)
-	if err := json.Unmarshal(blob.Blob, cfg); err != nil {
-		return nil, fmt.Errorf("decode configuration: %w", err)
+		return nil, err
 	}
 
 	var fds []handed
@@ -137,6 +129,24 @@ func start(conn *ipc.Conn) (*Worker, error) {
 	}
 	testHookAfterReady()
 	return w, nil
+}
+
+// readConfig reads the configuration the monitor sends after Hello: the
+// JSON encoding of a conf.Config.
+func readConfig(conn *ipc.Conn) (*conf.Config, error) {
+	m, err := conn.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	blob, ok := m.Body.(ipc.Config)
+	if !ok {
+		return nil, fmt.Errorf("expected configuration, got %T", m.Body)
+	}
+	cfg := new(conf.Config)
+	if err := json.Unmarshal(blob.Blob, cfg); err != nil {
+		return nil, fmt.Errorf("decode configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 // loadFilter loads the profile's filter; PASST_GO_SECCOMP_DEBUG=1 in the

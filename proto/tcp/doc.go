@@ -104,9 +104,11 @@
 //
 // # Limits
 //
-// A connection per flow-table slot (32768 by default). When the table is
-// full, new connections get an RST (accepted ones a reset) and a log line
-// at most every LogInterval; existing connections are not touched.
+// A connection per flow-table slot (32768 by default, --max-flows). When
+// the table is full, new connections get an RST (accepted ones a reset and
+// Counters.AcceptedTableFull) and a log line at most every LogInterval;
+// existing connections are not touched. Each kind of log line has its own
+// limit, so that one condition never hides another.
 // Not implemented, as upstream: SACK, timestamps, urgent data, TCP Fast
 // Open.
 //

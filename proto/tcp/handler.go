@@ -66,8 +66,9 @@ type Config struct {
 	OutboundIf4, OutboundIf6 string
 	// Now reads the clock; nil means flow.Now.
 	Now func() flow.Time
-	// Logf reports rare conditions (the flow table full); it is called at
-	// most once per LogInterval. Nil drops them.
+	// Logf reports rare conditions (the flow table full, a listener
+	// paused); it is called at most once per LogInterval for each kind of
+	// condition. Nil drops them.
 	Logf func(format string, args ...any)
 	// Splice, if set, is offered each connection accepted on a listener
 	// whose Forward has Splice, from a loopback client; if it takes the
@@ -84,6 +85,17 @@ const DefaultMTU = 65520
 
 // LogInterval is the least time between two log lines of one kind.
 const LogInterval = 10 * time.Second
+
+// logKind is a kind of rate-limited log line. Each kind has its own limit,
+// so that a frequent condition never hides another one.
+type logKind uint8
+
+const (
+	logTableFull    logKind = iota // connections refused: flow table full
+	logAcceptFailed                // accept failed, listener paused
+
+	numLogKinds
+)
 
 // Drop is why a segment from the guest was not taken. Counts are kept in
 // an array indexed by Drop.
@@ -121,23 +133,24 @@ func (d Drop) String() string {
 
 // Counters are the Handler's totals.
 type Counters struct {
-	Opened          uint64 // connections the guest opened
-	Accepted        uint64 // connections accepted on listeners
-	Spliced         uint64 // accepted and handed to Config.Splice
-	Closed          uint64 // connections closed, all ways
-	ResetsToGuest   uint64 // RST segments sent to the guest
-	ResetsFromGuest uint64 // RST segments from the guest that closed a connection
-	ConnectFailed   uint64 // host connect() failures (refused, unreachable)
-	FastRetransmits uint64 // retransmissions on duplicate ACKs
-	Timeouts        uint64 // retransmissions on timeouts
-	Rewinds         uint64 // frames the guest side dropped, sent again
-	LostWrites      uint64 // guest data refused by a full socket after it was sent
-	ZeroWindows     uint64 // times a zero window was advertised
-	WindowUpdates   uint64 // window updates sent when a socket drained
-	Keepalives      uint64 // keepalive probes sent to the guest
-	BytesFromGuest  uint64 // data written to sockets
-	BytesToGuest    uint64 // data sent to the guest (retransmissions included)
-	Drops           [NumDrops]uint64
+	Opened            uint64 // connections the guest opened
+	Accepted          uint64 // connections accepted on listeners
+	Spliced           uint64 // accepted and handed to Config.Splice
+	Closed            uint64 // connections closed, all ways
+	ResetsToGuest     uint64 // RST segments sent to the guest
+	ResetsFromGuest   uint64 // RST segments from the guest that closed a connection
+	ConnectFailed     uint64 // host connect() failures (refused, unreachable)
+	FastRetransmits   uint64 // retransmissions on duplicate ACKs
+	Timeouts          uint64 // retransmissions on timeouts
+	Rewinds           uint64 // frames the guest side dropped, sent again
+	LostWrites        uint64 // guest data refused by a full socket after it was sent
+	ZeroWindows       uint64 // times a zero window was advertised
+	WindowUpdates     uint64 // window updates sent when a socket drained
+	Keepalives        uint64 // keepalive probes sent to the guest
+	AcceptedTableFull uint64 // accepted, then reset: the flow table was full
+	BytesFromGuest    uint64 // data written to sockets
+	BytesToGuest      uint64 // data sent to the guest (retransmissions included)
+	Drops             [NumDrops]uint64
 }
 
 // Forward describes a listening socket of a -t rule: connections accepted
@@ -244,8 +257,8 @@ type Handler struct {
 
 	gone      bool // GuestGone was called
 	lastKA    flow.Time
-	lastLog   flow.Time
-	fullCount uint64
+	lastLog   [numLogKinds]flow.Time // zero: never
+	fullCount uint64                 // refusals not logged yet
 
 	c Counters
 }
@@ -431,12 +444,14 @@ func (h *Handler) Reset() {
 	h.arenaUsed = 0
 }
 
-// logf reports a rare condition, at most once per LogInterval.
-func (h *Handler) logf(now flow.Time, format string, args ...any) bool {
-	if h.cfg.Logf == nil || (h.lastLog != 0 && now.Sub(h.lastLog) < LogInterval) {
+// logf reports a rare condition of kind k, at most once per LogInterval
+// for each kind, and reports whether it did.
+func (h *Handler) logf(k logKind, now flow.Time, format string, args ...any) bool {
+	last := &h.lastLog[k]
+	if h.cfg.Logf == nil || (*last != 0 && now.Sub(*last) < LogInterval) {
 		return false
 	}
-	h.lastLog = now
+	*last = now
 	h.cfg.Logf(format, args...)
 	return true
 }

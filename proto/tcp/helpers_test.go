@@ -223,6 +223,8 @@ type guest struct {
 
 	established, gotFin, gotRst, gotSyn bool
 	synAckSeq                           uint32
+	synOpts                             header.TCPOptions // of the SYN or SYN-ACK received
+	lastWnd                             uint16            // window field of the last segment received
 	ackNeeded                           bool
 	dupAcks                             int
 	lastAck                             uint32
@@ -326,6 +328,7 @@ func (g *guest) receive(frame []byte) {
 	t, _ := header.ParseTCP(seg)
 	fl := t.Flags()
 	data := t.Payload()
+	g.lastWnd = t.Window()
 	if fl&header.TCPFlagRST != 0 {
 		g.gotRst = true
 		return
@@ -337,6 +340,7 @@ func (g *guest) receive(frame []byte) {
 		}
 		g.gotSyn = true
 		g.synAckSeq = t.Seq()
+		g.synOpts = o
 		g.rcvNxt = t.Seq() + 1
 		g.peerMSS = int(o.MSS)
 		if o.HasWindowScale && !g.noWS {

@@ -203,7 +203,7 @@ func (h *Handler) acceptEvent(li uint32) {
 			if !l.paused && h.loop != nil {
 				l.paused = true
 				h.loop.Mod(l.fd, engine.Ref{Kind: h.kinds.Listen, Index: li}, 0)
-				h.logf(h.now(), "TCP: accept on port %d: %v; listener paused for a second", l.Port, e)
+				h.logf(logAcceptFailed, h.now(), "TCP: accept on port %d: %v; listener paused for a second", l.Port, e)
 			}
 		}
 		return
@@ -255,6 +255,7 @@ func (h *Handler) inbound(l *listener, fd int) {
 	idx, err := h.flows.Insert(key, flow.TypeTCP, now)
 	if err != nil {
 		if errors.Is(err, flow.ErrFull) {
+			h.c.AcceptedTableFull++
 			h.tableFull(now)
 		}
 		closeReset(fd)
@@ -281,7 +282,7 @@ func (h *Handler) inbound(l *listener, fd int) {
 // tableFull logs, at a limited rate, that connections are being refused.
 func (h *Handler) tableFull(now flow.Time) {
 	h.fullCount++
-	if h.logf(now, "TCP: flow table full (%d flows): %d new connections refused", h.flows.Len(), h.fullCount) {
+	if h.logf(logTableFull, now, "TCP: flow table full (%d flows): %d new connections refused", h.flows.Len(), h.fullCount) {
 		h.fullCount = 0
 	}
 }

@@ -6,9 +6,12 @@ package tcp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -418,6 +421,172 @@ func TestTableFull(t *testing.T) {
 	msg := pattern(1000, 9)
 	s1.Write(msg)
 	e.pump(waitLong, func() bool { return len(g1.gotData) == len(msg) }, g1)
+}
+
+// logLines makes e's Handler keep the lines it logs, formatted, in the
+// slice returned.
+func logLines(e *env) *[]string {
+	var lines []string
+	e.h.cfg.Logf = func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	return &lines
+}
+
+// A connection accepted on a listener while the flow table is full is
+// closed with a reset for the client, and counted; the log says the table
+// is full, once for a burst; the connection that fills the table carries
+// on.
+func TestInboundTableFull(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ipv4", true: "ipv6"}[v6], func(t *testing.T) {
+			e := newEnv(t, envOptions{capacity: 1})
+			lines := logLines(e)
+			l, port := listenLoopback(t, v6)
+			g := newGuest(e, v6, 41101, port)
+			srv := connectGuest(t, e, g, l)
+
+			cli1, _ := inbound(t, e, v6)
+			cli2, _ := inbound(t, e, v6)
+			e.pump(waitLong, func() bool { return e.h.Counters().AcceptedTableFull == 2 })
+			checkReset(t, cli1, "first client's read")
+			checkReset(t, cli2, "second client's read")
+			if c := e.h.Counters(); c.Accepted != 0 || e.flows.Len() != 1 {
+				t.Errorf("accepted %d, flows %d; want 0 and 1", c.Accepted, e.flows.Len())
+			}
+			if len(*lines) != 1 || !strings.Contains((*lines)[0], "flow table full") {
+				t.Errorf("logged %q, want one line saying the flow table is full", *lines)
+			}
+
+			msg := pattern(5000, 13)
+			srv.Write(msg)
+			e.pump(waitLong, func() bool { return len(g.gotData) == len(msg) }, g)
+			if !bytes.Equal(g.gotData, msg) {
+				t.Error("the connection in the table got different data")
+			}
+		})
+	}
+}
+
+// Each kind of log line has its own rate limit: a paused listener does
+// not hide the flow table being full, and the other way round; within a
+// kind, lines come at most once per LogInterval and the next one counts
+// what was not logged.
+func TestLogKindsLimitedApart(t *testing.T) {
+	e := newEnv(t, envOptions{capacity: 1})
+	clk := useClock(e)
+	lines := logLines(e)
+	l, port := listenLoopback(t, false)
+	connectGuest(t, e, newGuest(e, false, 41201, port), l)
+
+	// A socket that does not listen: accept fails with EINVAL, and the
+	// listener is paused.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.AddListener(fd, Forward{Port: 1, ToPort: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pause := func() {
+		e.h.Periodic(clk.t)
+		e.h.Event(engineEvent(testKinds.Listen, 0))
+	}
+	refuse := func(port uint16) {
+		t.Helper()
+		g := newGuest(e, false, port, 80)
+		if d := g.send(header.TCPFlagSYN, g.isn, 0, nil, &header.TCPOptions{HasMSS: true, MSS: 1460}); d != DropTableFull {
+			t.Fatalf("SYN with the table full: got %v, want %v", d, DropTableFull)
+		}
+	}
+	pause()
+	refuse(41202) // logged, though a pause was just logged
+	pause()       // not logged: a pause was logged less than LogInterval ago
+	refuse(41203) // not logged either
+	clk.advance(LogInterval)
+	refuse(41204) // logged, with the refusal before it
+	want := []string{
+		"TCP: accept on port 1: invalid argument; listener paused for a second",
+		"TCP: flow table full (1 flows): 1 new connections refused",
+		"TCP: flow table full (1 flows): 2 new connections refused",
+	}
+	if !slices.Equal(*lines, want) {
+		t.Errorf("logged %q, want %q", *lines, want)
+	}
+}
+
+// The SYN-ACK carries our MSS, what the guest's MTU allows rounded down
+// to whole pages when larger than one, and offers window scaling (8) only
+// to a guest that offered it. A guest that did not is never sent a window
+// larger than 16 bits hold, and the window it reads unscaled is the one
+// the Handler advertised.
+func TestSynAckOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		v6      bool
+		noWS    bool
+		mtu     int
+		wantMSS uint16
+	}{
+		{name: "ipv4", wantMSS: 61440},
+		{name: "ipv6", v6: true, wantMSS: 61440},
+		{name: "ipv4 mtu 1500", mtu: 1500, wantMSS: 1460},
+		{name: "ipv6 mtu 1500", v6: true, mtu: 1500, wantMSS: 1440},
+		{name: "ipv4 mtu 9000", mtu: 9000, wantMSS: 8192},
+		{name: "ipv6 mtu 4136", v6: true, mtu: 4136, wantMSS: 4076},
+		{name: "ipv4 without window scaling", noWS: true, wantMSS: 61440},
+		{name: "ipv6 without window scaling", v6: true, noWS: true, wantMSS: 61440},
+		{name: "ipv6 mtu 1500 without window scaling", v6: true, noWS: true, mtu: 1500, wantMSS: 1440},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{mtu: tc.mtu})
+			l, lport := listenLoopback(t, tc.v6)
+			g := newGuest(e, tc.v6, 41301, lport)
+			g.noWS = tc.noWS
+			srv := connectGuest(t, e, g, l)
+			o := g.synOpts
+			if !o.HasMSS || o.MSS != tc.wantMSS {
+				t.Errorf("SYN-ACK MSS: got %v (present %v), want %v", o.MSS, o.HasMSS, tc.wantMSS)
+			}
+			if o.HasWindowScale != !tc.noWS || (o.HasWindowScale && o.WindowScale != 8) {
+				t.Errorf("SYN-ACK window scale: got %v (present %v), want present %v, 8", o.WindowScale, o.HasWindowScale, !tc.noWS)
+			}
+
+			// Data both ways; the Handler's ACK of the last byte carries
+			// the window it computed then.
+			up := pattern(100000, 14)
+			got := make(chan []byte, 1)
+			go func() {
+				b := make([]byte, len(up))
+				srv.SetReadDeadline(time.Now().Add(waitLong))
+				io.ReadFull(srv, b)
+				got <- b
+			}()
+			sendAll(e, g, up)
+			if b := <-got; !bytes.Equal(b, up) {
+				t.Fatal("server got different data")
+			}
+			e.pump(waitLong, func() bool { return g.sndUna == g.sndNxt }, g)
+			g.write([]byte{1})
+			e.deliver(g)
+			idx, ok := e.flows.Lookup(flowKey(g))
+			if !ok {
+				t.Fatal("connection gone")
+			}
+			wnd := e.h.conns[idx].wndToTap
+			if wnd == 0 {
+				t.Fatal("zero window advertised")
+			}
+			shift := uint8(8)
+			if tc.noWS {
+				shift = 0
+				if wnd > 0xffff {
+					t.Errorf("window %d advertised to a guest without window scaling", wnd)
+				}
+			}
+			if uint32(g.lastWnd) != wnd>>shift {
+				t.Errorf("window field %d, want %d (window %d scaled by %d)", g.lastWnd, wnd>>shift, wnd, shift)
+			}
+		})
+	}
 }
 
 // ISNs are never zero, differ between connections, and differ between two
