@@ -61,8 +61,8 @@ func Run(argv0 string, args []string, version string) int {
 		fmt.Println(conf.VersionString(mode, version))
 		return 0
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		fmt.Fprintf(os.Stderr, "Try '%s --help' for more information.\n", filepath.Base(argv0))
+		// One line, so that a caller logging stderr gets the whole story.
+		fmt.Fprintf(os.Stderr, "%s: %v (%s --help lists the options)\n", name, err, filepath.Base(argv0))
 		return 1
 	}
 	daemon, inheritedFD, inDaemon := InDaemon()
@@ -278,8 +278,12 @@ func (m *monitor) give(e ipc.FDEntry, fd int) {
 	m.handFDs = append(m.handFDs, fd)
 }
 
-// findWorker looks for the worker beside the monitor, then where
-// `make install` puts it.
+// findWorker looks for the worker beside the monitor (a build tree), then
+// in LibexecDir, where `make install` put it, then in ../libexec/passt-go
+// relative to the monitor (an installed tree moved elsewhere, or a
+// DESTDIR not yet in place). LibexecDir comes before the relative path
+// so that an old worker left there cannot win over the one installed with
+// this monitor.
 func findWorker() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -288,8 +292,8 @@ func findWorker() (string, error) {
 	dir := filepath.Dir(exe)
 	candidates := []string{
 		filepath.Join(dir, WorkerName),
-		filepath.Join(dir, "..", "libexec", "passt-go", WorkerName),
 		filepath.Join(LibexecDir, WorkerName),
+		filepath.Join(dir, "..", "libexec", "passt-go", WorkerName),
 	}
 	for _, c := range candidates {
 		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {

@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -54,14 +55,21 @@ type Plan struct {
 // qemuNames are tried in order in the patching form.
 var qemuNames = []string{"kvm", "qemu-kvm", "qemu-system-x86_64", "/usr/libexec/qemu-kvm"}
 
-// MakePlan decides the form from args (without qrap's own argv[0]).
+// MakePlan decides the form from args (without qrap's own argv[0]): the
+// explicit form when args[0] is a descriptor number of 3 or more (and
+// then args[1] must be found by lookPath), the patching form otherwise.
 // lookPath resolves an executable name, as exec.LookPath does.
 func MakePlan(args []string, lookPath func(string) (string, error)) (Plan, error) {
 	if len(args) >= 2 {
 		if fd, err := strconv.Atoi(args[0]); err == nil && fd >= 3 {
-			if p, err := lookPath(args[1]); err == nil {
-				return Plan{FD: fd, Path: p, Args: append([]string{args[1]}, args[2:]...)}, nil
+			// A descriptor number first means the explicit form: a
+			// QEMU_CMD that is not there is an error, not qemu
+			// arguments to patch.
+			p, err := lookPath(args[1])
+			if err != nil {
+				return Plan{}, fmt.Errorf("QEMU_CMD %q not found in PATH, or not executable", args[1])
 			}
+			return Plan{FD: fd, Path: p, Args: append([]string{args[1]}, args[2:]...)}, nil
 		}
 	}
 	var path, name string
@@ -168,7 +176,10 @@ func probe(path string) (int, error) {
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 	fail := func(err error) (int, error) {
 		unix.Close(fd)
-		if errors.Is(err, unix.ECONNRESET) {
+		// A passt busy with another client accepts and closes at once:
+		// the probe then meets a reset, or a broken pipe when the close
+		// came before the write.
+		if errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE) {
 			return -1, errReset
 		}
 		return -1, err
@@ -219,6 +230,28 @@ func Connect(paths []string) (int, string, error) {
 		return -1, "", fmt.Errorf("no passt is listening on %s to %s: start passt first", paths[0], paths[len(paths)-1])
 	}
 	return -1, "", fmt.Errorf("no passt answered on %s to %s (last error: %v)", paths[0], paths[len(paths)-1], last)
+}
+
+// Exec places the connection fd on descriptor plan.FD, open across the
+// execution, and executes plan with the environment env, so that qemu is
+// the process from then on. It returns only when that fails, with an
+// error of one line that names what failed; the connection is closed
+// then.
+func Exec(plan Plan, fd int, env []string) error {
+	if fd != plan.FD {
+		// Dup3 without O_CLOEXEC: the descriptor must survive the exec.
+		err := unix.Dup3(fd, plan.FD, 0)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("move connection to descriptor %d: %w", plan.FD, err)
+		}
+	} else if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("keep descriptor %d open: %w", fd, err)
+	}
+	err := syscall.Exec(plan.Path, plan.Args, env)
+	unix.Close(plan.FD)
+	return fmt.Errorf("cannot start %s: %w", plan.Path, err)
 }
 
 // LookPath is exec.LookPath, for MakePlan.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,7 @@ func TestMakePlan(t *testing.T) {
 		args    []string
 		have    []string
 		want    Plan
-		wantErr bool
+		wantErr string // in the error; "" for none
 	}{
 		{
 			name: "explicit form",
@@ -67,16 +68,72 @@ func TestMakePlan(t *testing.T) {
 			want: Plan{FD: 5, Path: "/usr/bin/kvm", Args: []string{"kvm",
 				"-device", "virtio-net-pci,netdev=hostnet0,x-txburst=4096", "-netdev", "socket,fd=5,id=hostnet0"}},
 		},
-		{name: "no qemu at all", args: []string{"-m", "1G"}, wantErr: true},
+		{name: "no qemu at all", args: []string{"-m", "1G"}, wantErr: "no qemu found in PATH"},
+		{
+			// Not the patching form with "5" and "qemu-system-x86-64" as
+			// qemu's arguments, although kvm is there.
+			name:    "explicit form, QEMU_CMD not found",
+			args:    []string{"5", "qemu-system-x86-64", "-m", "1G"},
+			have:    []string{"kvm"},
+			wantErr: `QEMU_CMD "qemu-system-x86-64" not found`,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := MakePlan(tc.args, fakePath(tc.have...))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("got %+v, error %v, want one line with %q", got, err, tc.wantErr)
+				}
+				return
 			}
-			if !tc.wantErr && !reflect.DeepEqual(got, tc.want) {
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A qemu that cannot be executed is reported in one line that names it
+// and the reason, and the connection is not left open.
+func TestExecFails(t *testing.T) {
+	dir := t.TempDir()
+	notProgram := filepath.Join(dir, "qemu-system-x86_64")
+	// Executable, but no format the kernel knows: execve fails with
+	// ENOEXEC, and this test process goes on.
+	if err := os.WriteFile(notProgram, []byte("not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{"not a program", notProgram, "cannot start " + notProgram + ": exec format error"},
+		{"gone since the plan", filepath.Join(dir, "gone"), "cannot start " + filepath.Join(dir, "gone") + ": no such file or directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fds[1])
+			// The connection is already on its descriptor: no other
+			// descriptor of the test process is touched.
+			plan := Plan{FD: fds[0], Path: tc.path, Args: []string{"qemu-system-x86_64", "-m", "1G"}}
+			err = Exec(plan, fds[0], nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+			// The other end sees the connection closed.
+			var b [1]byte
+			unix.SetsockoptTimeval(fds[1], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
+			if n, err := unix.Read(fds[1], b[:]); n != 0 || err != nil {
+				t.Errorf("peer read: got %d, %v, want end of file", n, err)
 			}
 		})
 	}
@@ -147,5 +204,49 @@ func TestConnect(t *testing.T) {
 	}
 	if _, statErr := os.Stat(dead); !os.IsNotExist(statErr) {
 		t.Errorf("probe created %s", dead)
+	}
+
+	// A passt busy with another client closes a new connection at once;
+	// qrap tries the same socket again, and is served once passt is free.
+	busy := filepath.Join(dir, "busy.socket")
+	bfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(bfd)
+	if err := unix.Bind(bfd, &unix.SockaddrUnix{Name: busy}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Listen(bfd, 1)
+	accepted := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { accepted <- n }()
+		c, _, err := unix.Accept(bfd)
+		if err != nil {
+			return
+		}
+		n++
+		unix.Close(c)
+		if c, _, err = unix.Accept(bfd); err != nil {
+			return
+		}
+		n++
+		defer unix.Close(c)
+		buf := make([]byte, 256)
+		unix.Read(c, buf)
+		unix.Write(c, []byte{0, 0, 0, 42})
+		unix.Read(c, buf)
+	}()
+	fd, path, err = Connect([]string{busy, live})
+	if err != nil {
+		t.Fatalf("after a reset: %v", err)
+	}
+	unix.Close(fd)
+	if path != busy {
+		t.Errorf("after a reset: got %s, want %s again", path, busy)
+	}
+	if n := <-accepted; n != 2 {
+		t.Errorf("busy socket: got %d connections, want 2", n)
 	}
 }

@@ -33,13 +33,22 @@ func testWorker(t testing.TB) (*Worker, int) {
 // by change, when not nil, before the worker is built.
 func testWorkerWith(t testing.TB, change func(*conf.Config)) (*Worker, int) {
 	t.Helper()
-	return testWorkerArgs(t, nil, change)
+	w, peer, _ := testWorkerIPC(t, nil, change)
+	return w, peer
 }
 
-// testWorkerArgs is testWorkerWith for the passt command line args. The
-// configuration reaches the worker as the monitor sends it: encoded,
-// through an IPC connection, and read back by readConfig.
+// testWorkerArgs is testWorkerWith for the passt command line args.
 func testWorkerArgs(t testing.TB, args []string, change func(*conf.Config)) (*Worker, int) {
+	t.Helper()
+	w, peer, _ := testWorkerIPC(t, args, change)
+	return w, peer
+}
+
+// testWorkerIPC is testWorkerArgs that also returns the monitor's end of
+// the worker's IPC connection. The configuration reaches the worker as
+// the monitor sends it: encoded, through that connection, and read back
+// by readConfig.
+func testWorkerIPC(t testing.TB, args []string, change func(*conf.Config)) (*Worker, int, *ipc.Conn) {
 	t.Helper()
 	opts, _, err := conf.Parse(conf.Passt, args)
 	if err != nil {
@@ -96,7 +105,7 @@ func testWorkerArgs(t testing.TB, args []string, change func(*conf.Config)) (*Wo
 	w.serveConn(fds[0])
 	w.flush()
 	drain(t, fds[1])
-	return w, fds[1]
+	return w, fds[1], mon
 }
 
 // drain reads whatever the worker sent so far and returns the frames.

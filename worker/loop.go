@@ -102,6 +102,12 @@ type Worker struct {
 	clock    flow.Time
 	clockSet bool
 
+	// trace: --trace, one log line per frame and per flow (trace.go).
+	// The data path tests it and nothing else when tracing is off.
+	trace     bool
+	traceBuf  []byte // a frame given in parts, joined for its trace line
+	traceLost uint64 // trace lines the IPC socket had no room for
+
 	exit int
 }
 
@@ -219,6 +225,7 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 	if err := w.udpSplice.init(w, nsUDP); err != nil {
 		return nil, err
 	}
+	w.traceInit()
 	return w, nil
 }
 
@@ -444,6 +451,9 @@ func (w *Worker) fromGuest(frame []byte) {
 		w.pcap.WriteFrame(frame, time.Now())
 	}
 	f, d := header.Decode(frame)
+	if w.trace {
+		w.traceFromGuest(frame, &f, d)
+	}
 	if d != header.DropNone {
 		w.decodeDrops[d]++
 		return
@@ -480,6 +490,9 @@ func (w *Worker) toGuest(frame []byte) {
 	if w.pcap != nil {
 		w.pcap.WriteFrame(slot, time.Now())
 	}
+	if w.trace {
+		w.traceToGuest(slot)
+	}
 }
 
 // queueParts queues a frame made of hdr and payload without copying them;
@@ -507,6 +520,9 @@ func (w *Worker) queueParts(hdr, payload []byte) (int, bool) {
 		n := copy(w.pcapBuf, hdr)
 		n += copy(w.pcapBuf[n:], payload)
 		w.pcap.WriteFrame(w.pcapBuf[:n], time.Now())
+	}
+	if w.trace {
+		w.traceToGuestParts(hdr, payload)
 	}
 	return pos, true
 }

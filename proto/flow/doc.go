@@ -52,6 +52,10 @@
 // own timers. DefaultTimeouts gives the values of the reference behaviour:
 // 30 s for UDP, 120 s for UDP streams, 60 s for ICMP echo.
 //
+// An observer set with Observe hears of every flow inserted and removed,
+// whatever its protocol; the worker's --trace uses it. Without one, the
+// table pays a nil check.
+//
 // # Initial sequence numbers
 //
 // ISN follows RFC 6528: the keyed hash of the connection's addresses and

@@ -123,7 +123,36 @@ type Table struct {
 	n       int
 
 	k0, k1 uint64 // SipHash key, never both zero
+
+	observe func(ev Event, index uint32, k Key, typ Type) // nil: none
 }
+
+// Event is a change of the table reported to the function set with
+// Observe.
+type Event uint8
+
+// Events.
+const (
+	EventInserted Event = iota + 1 // after Insert took a slot
+	EventRemoved                   // before Remove frees a slot
+)
+
+// String returns "inserted" or "removed".
+func (e Event) String() string {
+	switch e {
+	case EventInserted:
+		return "inserted"
+	case EventRemoved:
+		return "removed"
+	}
+	return "invalid"
+}
+
+// Observe has fn called after every successful Insert and before every
+// Remove of a live flow, with the flow's index, key and type; nil stops
+// it. It is meant for tracing: without an observer the table pays one
+// comparison per insertion and removal. fn must not insert or remove.
+func (t *Table) Observe(fn func(ev Event, index uint32, k Key, typ Type)) { t.observe = fn }
 
 // New returns a table for capacity flows (DefaultCapacity when capacity is
 // zero or negative) with a fresh random hash secret. Everything it will
@@ -214,6 +243,9 @@ func (t *Table) Insert(k Key, typ Type, now Time) (uint32, error) {
 	t.entries[idx] = entry{key: k, last: now, hash: h, typ: typ}
 	t.buckets[i] = bucket{slot: idx + 1, hash: h}
 	t.n++
+	if t.observe != nil {
+		t.observe(EventInserted, idx, k, typ)
+	}
 	return idx, nil
 }
 
@@ -254,6 +286,9 @@ func (t *Table) Remove(index uint32) bool {
 		return false
 	}
 	e := &t.entries[index]
+	if t.observe != nil {
+		t.observe(EventRemoved, index, e.key, e.typ)
+	}
 	i := e.hash & t.mask
 	for t.buckets[i].slot != index+1 {
 		i = (i + 1) & t.mask

@@ -6,6 +6,7 @@ package flow
 import (
 	"errors"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -431,6 +432,39 @@ func TestZeroAllocs(t *testing.T) {
 				t.Errorf("got %v allocations, want 0", got)
 			}
 		})
+	}
+}
+
+// The observer sees every insertion and removal that changes the table,
+// with the flow's key and type, and nothing else.
+func TestObserve(t *testing.T) {
+	type seen struct {
+		ev  Event
+		idx uint32
+		k   Key
+		typ Type
+	}
+	tab := newTable(t, 2)
+	var got []seen
+	tab.Observe(func(ev Event, idx uint32, k Key, typ Type) { got = append(got, seen{ev, idx, k, typ}) })
+	a, _ := tab.Insert(testKey(1), TypeTCP, 0)
+	b, _ := tab.Insert(testKey(2), TypeUDP, 0)
+	tab.Insert(testKey(1), TypeTCP, 0) // exists
+	tab.Insert(testKey(3), TypeUDP, 0) // full
+	tab.Remove(a)
+	tab.Remove(a) // already free
+	tab.Observe(nil)
+	tab.Remove(b)
+	want := []seen{
+		{EventInserted, a, testKey(1), TypeTCP},
+		{EventInserted, b, testKey(2), TypeUDP},
+		{EventRemoved, a, testKey(1), TypeTCP},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if EventInserted.String() != "inserted" || EventRemoved.String() != "removed" || Event(0).String() != "invalid" {
+		t.Errorf("event names: got %q %q %q", EventInserted, EventRemoved, Event(0))
 	}
 }
 
