@@ -180,6 +180,11 @@ func (h *Handler) sendFlags(idx uint32, c *conn, fl header.TCPFlags) bool {
 		kind = frameSyn
 	case fl&header.TCPFlagFIN != 0:
 		kind = frameFin
+	case c.has(fTapFinSent):
+		// Our FIN took seqToTap: what follows it has the next number.
+		// Below that, the guest would take the segment for an old
+		// one and ignore its ACK and window.
+		seq++
 	}
 	n := h.putHeader(b, c, h.guestMAC(), fl, seq, opts, nil)
 	if !h.queue(idx, c, b[:n], nil, seq, kind) {
