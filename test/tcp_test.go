@@ -35,7 +35,8 @@ var (
 	tcpHost6    = netip.MustParseAddr(nstest.HostAddr6)
 )
 
-// tcpTimeout bounds every single transfer of these tests.
+// tcpTimeout bounds a transfer of these tests made outside tcpExchange,
+// whose bound grows with the size.
 const tcpTimeout = 60 * time.Second
 
 // startTCPGuest starts passt in Host with args and attaches the Guest,
@@ -74,10 +75,19 @@ func tcpListen(t testing.TB, ns *nstest.NS, addr netip.AddrPort) *net.TCPListene
 
 // tcpDial connects from inside ns to addr.
 func tcpDial(ns *nstest.NS, addr netip.AddrPort) (*net.TCPConn, error) {
+	return tcpDialFrom(ns, netip.Addr{}, addr)
+}
+
+// tcpDialFrom connects from src (any port; the kernel's choice of address
+// when src is the zero Addr) inside ns to addr.
+func tcpDialFrom(ns *nstest.NS, src netip.Addr, addr netip.AddrPort) (*net.TCPConn, error) {
 	var c net.Conn
 	err := ns.Do(func() error {
 		var err error
 		d := net.Dialer{Timeout: 10 * time.Second}
+		if src.IsValid() {
+			d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+		}
 		c, err = d.Dial("tcp", addr.String())
 		return err
 	})
@@ -149,50 +159,74 @@ func tcpCheck(r io.Reader, n int64, seed uint64) error {
 	}
 }
 
-// tcpExchange runs one connection's transfer with both half-closes: the
-// sender (client when up, else server) sends n bytes and shuts its write
-// side; the receiver checks them and end of file, then answers with a
-// short trailer and closes, which the sender, still reading, checks.
-func tcpExchange(client, server *net.TCPConn, n int64, up bool, seed uint64) error {
-	deadline := time.Now().Add(tcpTimeout)
+// tcpExchange runs one connection's transfer with both half-closes, in
+// the order given: the side that goes first (the client when clientFirst,
+// else the server) sends n bytes and shuts its write side; the other side
+// checks them and end of file, then sends n bytes of another stream and
+// closes, which the first side, half-closed but still reading, checks to
+// end of file.
+func tcpExchange(client, server *net.TCPConn, n int64, clientFirst bool, seed uint64) error {
+	// 10 s, and a second more per 10 MiB: at least 80 Mbit/s each way.
+	deadline := time.Now().Add(10*time.Second + time.Duration(n/(10<<20))*time.Second)
 	client.SetDeadline(deadline)
 	server.SetDeadline(deadline)
-	snd, rcv := server, client
-	if up {
-		snd, rcv = client, server
+	first, second := server, client
+	names := [2]string{"server", "client"}
+	if clientFirst {
+		first, second = client, server
+		names = [2]string{"client", "server"}
 	}
 	errc := make(chan error, 2)
 	go func() {
-		err := tcpSend(snd, n, seed)
+		err := tcpSend(first, n, seed)
 		if err == nil {
-			err = snd.CloseWrite()
+			err = first.CloseWrite()
 		}
-		if err == nil {
-			// Half-closed: the other side's trailer still arrives.
-			var b []byte
-			b, err = io.ReadAll(snd)
-			if err == nil && string(b) != fmt.Sprintf("got %d", n) {
-				err = fmt.Errorf("trailer %q, want %q", b, fmt.Sprintf("got %d", n))
-			}
+		if err != nil {
+			errc <- fmt.Errorf("%s sending: %w", names[0], err)
+			return
 		}
-		errc <- err
+		// Half-closed: the other side's data still arrives, then its FIN.
+		if err := tcpCheck(first, n, ^seed); err != nil {
+			errc <- fmt.Errorf("%s receiving after its half-close: %w", names[0], err)
+			return
+		}
+		errc <- nil
 	}()
 	go func() {
-		err := tcpCheck(rcv, n, seed)
-		if err == nil {
-			_, err = fmt.Fprintf(rcv, "got %d", n)
+		if err := tcpCheck(second, n, seed); err != nil {
+			errc <- fmt.Errorf("%s receiving: %w", names[1], err)
+			return
 		}
+		err := tcpSend(second, n, ^seed)
 		if err == nil {
-			err = rcv.CloseWrite()
+			err = second.CloseWrite()
+		}
+		if err != nil {
+			err = fmt.Errorf("%s sending after the other's half-close: %w", names[1], err)
 		}
 		errc <- err
 	}()
-	return errors.Join(<-errc, <-errc)
+	err := <-errc
+	if err != nil {
+		// The other side would wait for its deadline.
+		client.Close()
+		server.Close()
+		<-errc
+		return err
+	}
+	return <-errc
 }
 
-// tcpPair connects from the Guest to dst, where l (in its namespace)
+// tcpPair connects from inside ns to dst, where l (in its namespace)
 // accepts, and returns both ends.
-func tcpPair(t testing.TB, guest *nstest.NS, l *net.TCPListener, dst netip.AddrPort) (client, server *net.TCPConn) {
+func tcpPair(t testing.TB, ns *nstest.NS, l *net.TCPListener, dst netip.AddrPort) (client, server *net.TCPConn) {
+	t.Helper()
+	return tcpPairFrom(t, ns, netip.Addr{}, l, dst)
+}
+
+// tcpPairFrom is tcpPair with the client bound to src (see tcpDialFrom).
+func tcpPairFrom(t testing.TB, ns *nstest.NS, src netip.Addr, l *net.TCPListener, dst netip.AddrPort) (client, server *net.TCPConn) {
 	t.Helper()
 	acc := make(chan *net.TCPConn, 1)
 	go func() {
@@ -204,9 +238,9 @@ func tcpPair(t testing.TB, guest *nstest.NS, l *net.TCPListener, dst netip.AddrP
 		}
 		acc <- c
 	}()
-	c, err := tcpDial(guest, dst)
+	c, err := tcpDialFrom(ns, src, dst)
 	if err != nil {
-		t.Fatalf("connect to %v: %v", dst, err)
+		t.Fatalf("connect to %v from %s: %v", dst, ns, err)
 	}
 	s := <-acc
 	if s == nil {
@@ -217,46 +251,61 @@ func tcpPair(t testing.TB, guest *nstest.NS, l *net.TCPListener, dst netip.AddrP
 	return c, s
 }
 
-// Byte-exact transfers from the guest, small and 100 MiB, both ways, over
-// IPv4 and IPv6, to the gateway (a server on Host's loopback) and to a
-// remote server; each ends with both half-closes.
-func TestTCPTransfer(t *testing.T) {
-	g := startTCPGuest(t)
-	topo := g.topo
-	type target struct {
-		name string
-		ns   *nstest.NS
-		bind netip.Addr // where the server listens
-		dst  netip.Addr // what the guest connects to
-	}
-	targets := []target{
+// tcpTarget is a server for the guest: it listens on bind inside ns, and
+// the guest connects to dst.
+type tcpTarget struct {
+	name      string
+	ns        *nstest.NS
+	bind, dst netip.Addr
+}
+
+// tcpTargets are the gateway, which is Host's loopback, and a remote
+// server, over IPv4 and IPv6.
+func tcpTargets(topo *nstest.Topology) []tcpTarget {
+	return []tcpTarget{
 		{"gateway4", topo.Host, netip.MustParseAddr("127.0.0.1"), tcpGateway4},
 		{"gateway6", topo.Host, netip.IPv6Loopback(), tcpGateway6},
 		{"remote4", topo.Remote, tcpFar4, tcpFar4},
 		{"remote6", topo.Remote, tcpFar6, tcpFar6},
 	}
-	for i, tg := range targets {
-		l := tcpListen(t, tg.ns, netip.AddrPortFrom(tg.bind, uint16(7000+i)))
+}
+
+// tcpTransfers runs byte-exact transfers from topo.Guest to every target,
+// small and 100 MiB each way, with the half-closes in both orders (see
+// tcpExchange): "guest-first" sends up and then receives on a half-closed
+// socket, "host-first" the reverse. The servers listen on ports from port
+// up.
+func tcpTransfers(t *testing.T, topo *nstest.Topology, port uint16) {
+	for i, tg := range tcpTargets(topo) {
+		p := port + uint16(i)
+		l := tcpListen(t, tg.ns, netip.AddrPortFrom(tg.bind, p))
 		for _, size := range []int64{1000, 100 << 20} {
-			for _, up := range []bool{true, false} {
-				dir := "down"
-				if up {
-					dir = "up"
+			for _, guestFirst := range []bool{true, false} {
+				order := "host-first"
+				if guestFirst {
+					order = "guest-first"
 				}
-				name := fmt.Sprintf("%s/%d/%s", tg.name, size, dir)
-				t.Run(name, func(t *testing.T) {
-					c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tg.dst, uint16(7000+i)))
+				t.Run(fmt.Sprintf("%s/%d/%s", tg.name, size, order), func(t *testing.T) {
+					c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tg.dst, p))
 					start := time.Now()
-					if err := tcpExchange(c, s, size, up, uint64(i)); err != nil {
+					if err := tcpExchange(c, s, size, guestFirst, uint64(i)); err != nil {
 						t.Fatal(err)
 					}
 					if size > 1<<20 {
-						t.Logf("%d MiB in %v", size>>20, time.Since(start).Round(time.Millisecond))
+						t.Logf("%d MiB each way in %v", size>>20, time.Since(start).Round(time.Millisecond))
 					}
 				})
 			}
 		}
 	}
+}
+
+// Byte-exact transfers from the guest, small and 100 MiB, both ways, over
+// IPv4 and IPv6, to the gateway (a server on Host's loopback) and to a
+// remote server, each with both half-closes, in either order.
+func TestTCPTransfer(t *testing.T) {
+	g := startTCPGuest(t)
+	tcpTransfers(t, g.topo, 7000)
 }
 
 // The server sees the guest's connection to the gateway coming from its
@@ -274,116 +323,160 @@ func TestTCPGatewayIsHostLoopback(t *testing.T) {
 	}
 }
 
-// Inbound connections through -t: from Host's 127.0.0.1 and ::1 (which
-// the guest sees coming from the gateway), from Host's own addresses, and
-// from Remote; data both ways and both half-closes.
+// linkLocal returns the IPv6 link-local address of ifname in ns.
+func linkLocal(t testing.TB, ns *nstest.NS, ifname string) netip.Addr {
+	t.Helper()
+	var ll netip.Addr
+	err := ns.Do(func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is6() && p.Addr().IsLinkLocalUnicast() {
+				ll = p.Addr()
+			}
+		}
+		return nil
+	})
+	if err != nil || !ll.IsValid() {
+		t.Fatalf("link-local address of %s in %s: none (%v)", ifname, ns, err)
+	}
+	return ll
+}
+
+// Inbound connections through -t, from Host's 127.0.0.1 and ::1, from
+// Host's own addresses and from Remote's far addresses: small transfers,
+// and from Remote 100 MiB, each way, with the half-closes in both orders.
+// The guest sees a loopback client at the gateway (the address that
+// stands for the host's loopback); a client at Host's own address, which
+// is the guest's too, at the gateway (IPv4) or at passt's link-local
+// address, Host's own (IPv6); any other client at its real address. The
+// client's port is always kept.
 func TestTCPInbound(t *testing.T) {
 	const port = 7200
 	g := startTCPGuest(t, "-t", strconv.Itoa(port))
 	topo := g.topo
+	hostLL := linkLocal(t, topo.Host, nstest.HostIf)
 	l := tcpListen(t, topo.Guest, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
 	for i, tc := range []struct {
 		name     string
 		from     *nstest.NS
+		src      netip.Addr // the client's address, when it picks one
 		dst      netip.Addr
 		wantPeer netip.Addr // the client's address as the guest sees it
+		big      bool       // also 100 MiB each way
 	}{
-		{"host loopback v4", topo.Host, netip.MustParseAddr("127.0.0.1"), tcpGateway4},
-		{"host loopback v6", topo.Host, netip.IPv6Loopback(), tcpGateway6},
-		{"host address v4", topo.Host, tcpHost4, netip.Addr{}},
-		{"host address v6", topo.Host, tcpHost6, netip.Addr{}},
-		{"remote v4", topo.Remote, tcpHost4, tcpGateway4},
-		{"remote v6", topo.Remote, tcpHost6, tcpGateway6},
+		{"host loopback v4", topo.Host, netip.Addr{}, netip.MustParseAddr("127.0.0.1"), tcpGateway4, false},
+		{"host loopback v6", topo.Host, netip.Addr{}, netip.IPv6Loopback(), tcpGateway6, false},
+		{"host address v4", topo.Host, netip.Addr{}, tcpHost4, tcpGateway4, false},
+		{"host address v6", topo.Host, netip.Addr{}, tcpHost6, hostLL, false},
+		{"remote v4", topo.Remote, tcpFar4, tcpHost4, tcpFar4, true},
+		{"remote v6", topo.Remote, tcpFar6, tcpHost6, tcpFar6, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dst := netip.AddrPortFrom(tc.dst, port)
-			acc := make(chan *net.TCPConn, 1)
-			go func() {
-				l.SetDeadline(time.Now().Add(15 * time.Second))
-				c, _ := l.AcceptTCP()
-				acc <- c
-			}()
-			c, err := tcpDial(tc.from, dst)
-			if err != nil {
-				t.Fatalf("connect to %v from %s: %v", dst, tc.from, err)
+		sizes := []int64{1000}
+		if tc.big {
+			sizes = append(sizes, 100<<20)
+		}
+		for _, size := range sizes {
+			for _, clientFirst := range []bool{true, false} {
+				order := "guest-first"
+				if clientFirst {
+					order = "client-first"
+				}
+				t.Run(fmt.Sprintf("%s/%d/%s", tc.name, size, order), func(t *testing.T) {
+					c, s := tcpPairFrom(t, tc.from, tc.src, l, netip.AddrPortFrom(tc.dst, port))
+					peer := s.RemoteAddr().(*net.TCPAddr).AddrPort()
+					if got := peer.Addr().Unmap().WithZone(""); got != tc.wantPeer {
+						t.Errorf("guest sees the client at %v, want %v", got, tc.wantPeer)
+					}
+					if lp := c.LocalAddr().(*net.TCPAddr).Port; int(peer.Port()) != lp {
+						t.Errorf("guest sees client port %d, want %d (preserved)", peer.Port(), lp)
+					}
+					start := time.Now()
+					if err := tcpExchange(c, s, size, clientFirst, uint64(i)); err != nil {
+						t.Fatal(err)
+					}
+					if size > 1<<20 {
+						t.Logf("%d MiB each way in %v", size>>20, time.Since(start).Round(time.Millisecond))
+					}
+				})
 			}
-			defer c.Close()
-			s := <-acc
-			if s == nil {
-				t.Fatal("the guest accepted nothing")
-			}
-			defer s.Close()
-			peer := s.RemoteAddr().(*net.TCPAddr).AddrPort()
-			if tc.wantPeer.IsValid() && peer.Addr().Unmap() != tc.wantPeer {
-				t.Errorf("guest sees the client at %v, want %v", peer.Addr(), tc.wantPeer)
-			}
-			if lp := c.LocalAddr().(*net.TCPAddr).Port; int(peer.Port()) != lp {
-				t.Errorf("guest sees client port %d, want %d (preserved)", peer.Port(), lp)
-			}
-			if err := tcpExchange(c, s, 3<<20, i%2 == 0, uint64(i)); err != nil {
-				t.Fatal(err)
-			}
-		})
+		}
 	}
 }
 
-// Resets both ways, and a refused connection.
-func TestTCPResets(t *testing.T) {
-	g := startTCPGuest(t)
-	topo := g.topo
-
+// tcpResets checks from topo.Guest that a connection to a port nothing
+// listens on is refused, at every target, and that resets cross both ways:
+// the guest's reaches the server, the server's reaches the guest. Port
+// stays closed; the servers listen on the ports above it.
+func tcpResets(t *testing.T, topo *nstest.Topology, port uint16) {
+	targets := tcpTargets(topo)
 	t.Run("refused", func(t *testing.T) {
-		for _, dst := range []netip.AddrPort{
-			netip.AddrPortFrom(tcpGateway4, 7301), netip.AddrPortFrom(tcpGateway6, 7301),
-			netip.AddrPortFrom(tcpFar4, 7301),
-		} {
+		for _, tg := range targets {
+			dst := netip.AddrPortFrom(tg.dst, port)
 			c, err := tcpDial(topo.Guest, dst)
 			if err == nil {
 				c.Close()
-				t.Fatalf("connect to %v succeeded, want ECONNREFUSED", dst)
+				t.Errorf("connect to %v succeeded, want ECONNREFUSED", dst)
+				continue
 			}
 			if !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Errorf("connect to %v: %v, want ECONNREFUSED", dst, err)
 			}
 		}
 	})
-
-	l := tcpListen(t, topo.Host, netip.MustParseAddrPort("127.0.0.1:7302"))
-	t.Run("guest resets", func(t *testing.T) {
-		c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tcpGateway4, 7302))
-		if _, err := c.Write([]byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		b := make([]byte, 1)
-		s.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := io.ReadFull(s, b); err != nil {
-			t.Fatal(err)
-		}
-		c.SetLinger(0)
-		c.Close()
-		_, err := s.Read(b)
-		if !errors.Is(err, syscall.ECONNRESET) {
-			t.Errorf("server read after the guest's reset: %v, want ECONNRESET", err)
-		}
-	})
-	t.Run("host resets", func(t *testing.T) {
-		c, s := tcpPair(t, topo.Guest, l, netip.AddrPortFrom(tcpGateway4, 7302))
-		s.SetLinger(0)
-		s.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		_, err := c.Read(make([]byte, 1))
-		if !errors.Is(err, syscall.ECONNRESET) {
-			t.Errorf("guest read after the server's reset: %v, want ECONNRESET", err)
-		}
-	})
+	for i, tg := range targets {
+		p := port + 1 + uint16(i)
+		l := tcpListen(t, tg.ns, netip.AddrPortFrom(tg.bind, p))
+		dst := netip.AddrPortFrom(tg.dst, p)
+		t.Run(tg.name+"/guest resets", func(t *testing.T) {
+			c, s := tcpPair(t, topo.Guest, l, dst)
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, 1)
+			s.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.ReadFull(s, b); err != nil {
+				t.Fatal(err)
+			}
+			c.SetLinger(0)
+			c.Close()
+			_, err := s.Read(b)
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("server read after the guest's reset: %v, want ECONNRESET", err)
+			}
+		})
+		t.Run(tg.name+"/host resets", func(t *testing.T) {
+			c, s := tcpPair(t, topo.Guest, l, dst)
+			s.SetLinger(0)
+			s.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			_, err := c.Read(make([]byte, 1))
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("guest read after the server's reset: %v, want ECONNRESET", err)
+			}
+		})
+	}
 }
 
-// A thousand connections transfer at once, each 64 KiB up and echoed
-// back; every one arrives byte-exact.
-func TestTCPConcurrent(t *testing.T) {
-	const conns, size = 1000, 64 << 10
+// Resets both ways, and refused connections.
+func TestTCPResets(t *testing.T) {
 	g := startTCPGuest(t)
-	l := tcpListen(t, g.topo.Host, netip.MustParseAddrPort("127.0.0.1:7400"))
+	tcpResets(t, g.topo, 7300)
+}
+
+// tcpConcurrent opens a thousand connections from topo.Guest to an echo
+// server on Host's loopback, through the gateway address at port, then
+// has them all transfer at once, each 64 KiB up and echoed back; every one
+// must arrive byte-exact.
+func tcpConcurrent(t *testing.T, topo *nstest.Topology, port uint16) {
+	const conns, size = 1000, 64 << 10
+	l := tcpListen(t, topo.Host, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port))
 	var wg sync.WaitGroup
 	go func() {
 		for {
@@ -403,9 +496,9 @@ func TestTCPConcurrent(t *testing.T) {
 	}()
 	// The guest's sockets, opened from a thread in its namespace.
 	clients := make([]*net.TCPConn, conns)
-	dst := netip.AddrPortFrom(tcpGateway4, 7400)
+	dst := netip.AddrPortFrom(tcpGateway4, port)
 	for i := range clients {
-		c, err := tcpDial(g.topo.Guest, dst)
+		c, err := tcpDial(topo.Guest, dst)
 		if err != nil {
 			t.Fatalf("connection %d: %v", i, err)
 		}
@@ -441,6 +534,12 @@ func TestTCPConcurrent(t *testing.T) {
 		t.Fatalf("%d of %d connections failed", failed, conns)
 	}
 	wg.Wait()
+}
+
+// A thousand connections transfer at once, all byte-exact.
+func TestTCPConcurrent(t *testing.T) {
+	g := startTCPGuest(t)
+	tcpConcurrent(t, g.topo, 7400)
 }
 
 // iperf3Result is the part of iperf3's JSON output the benchmark reads.
