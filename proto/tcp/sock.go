@@ -451,7 +451,15 @@ func (h *Handler) discardAcked(c *conn) {
 // follows. Nothing is removed from the socket here: that waits for the
 // guest's ACK.
 func (h *Handler) sendToGuest(idx uint32, c *conn) {
-	if c.state != StateEstablished || c.has(fTapFinSent) {
+	if c.state != StateEstablished {
+		return
+	}
+	if c.has(fTapFinSent) {
+		// All is sent; what the guest acknowledged since still leaves
+		// the socket rather than waiting there for the close.
+		if c.toDiscard > 0 {
+			h.discardAcked(c)
+		}
 		return
 	}
 	if h.out.Blocked() {

@@ -18,9 +18,15 @@ import (
 
 	"passt-go/proto/flow"
 	"passt-go/proto/header"
+
+	"golang.org/x/sys/unix"
 )
 
-const waitLong = 10 * time.Second
+// How long tests wait for the Handler to get somewhere.
+const (
+	waitLong  = 10 * time.Second
+	waitShort = time.Second
+)
 
 // connectGuest opens a connection from g to the loopback server behind
 // the gateway and returns the server's side of it.
@@ -174,6 +180,18 @@ func TestServerClosesFirst(t *testing.T) {
 	e.pump(waitLong, func() bool { return g.gotFin }, g)
 	if !bytes.Equal(g.gotData, down) {
 		t.Fatalf("guest got %d bytes, want %d", len(g.gotData), len(down))
+	}
+	// What the guest acknowledged leaves the socket, FIN sent or not.
+	fd := -1
+	for i := range e.h.conns[:e.h.used] {
+		if e.h.conns[i].fd >= 0 {
+			fd = int(e.h.conns[i].fd)
+		}
+	}
+	queued := func() int { n, _ := unix.IoctlGetInt(fd, unix.SIOCINQ); return n }
+	e.pump(waitShort, func() bool { return queued() == 0 }, g)
+	if n := queued(); n != 0 {
+		t.Errorf("%d acknowledged bytes still queued on the socket after our FIN", n)
 	}
 	up := pattern(200000, 4)
 	sendAll(e, g, up)
