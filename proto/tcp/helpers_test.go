@@ -227,6 +227,7 @@ type guest struct {
 	lastWnd                             uint16            // window field of the last segment received
 	ackNeeded                           bool
 	dupAcks                             int
+	oldSegs                             int // bare segments below rcvNxt, ignored
 	lastAck                             uint32
 	// dropNextData drops the next n data frames received (a lossy link).
 	dropNextData int
@@ -357,6 +358,12 @@ func (g *guest) receive(frame []byte) {
 			g.established = true
 		}
 		g.ackNeeded = true
+		return
+	}
+	if len(data) == 0 && fl&header.TCPFlagFIN == 0 && int32(t.Seq()-g.rcvNxt) < 0 {
+		// A bare segment from before what the guest expects next is an
+		// old one: a kernel ignores its ACK and window.
+		g.oldSegs++
 		return
 	}
 	if fl&header.TCPFlagACK != 0 {
