@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"passt-go/fwd"
 	"passt-go/host"
 	"passt-go/proto/flow"
 )
@@ -232,7 +233,43 @@ func Parse(mode Mode, args []string) (*Options, []string, error) {
 	if err != nil {
 		return nil, warnings, err
 	}
+	if err := o.checkPortSpecs(); err != nil {
+		return nil, warnings, err
+	}
 	return o, warnings, nil
+}
+
+// checkPortSpecs parses the port forwarding specifications once with what
+// the command line alone says (the address families, the mode), so that
+// a malformed one is an error of the command line, before the host is
+// examined or the daemon starts. Resolve parses them again with the
+// host's ephemeral ports and its families.
+func (o *Options) checkPortSpecs() error {
+	for _, d := range []struct {
+		name  string
+		specs []string
+		proto fwd.Proto
+		dir   fwd.Dir
+	}{
+		{"-t", o.TCPPorts, fwd.TCP, fwd.HostToGuest},
+		{"-u", o.UDPPorts, fwd.UDP, fwd.HostToGuest},
+		{"-T", o.TCPNsPorts, fwd.TCP, fwd.GuestToHost},
+		{"-U", o.UDPNsPorts, fwd.UDP, fwd.GuestToHost},
+	} {
+		if len(d.specs) == 0 {
+			continue
+		}
+		_, err := fwd.ParseAll(d.specs, fwd.Context{Proto: d.proto, Dir: d.dir, Pasta: o.Mode == Pasta,
+			IPv4: !o.IPv6Only, IPv6: !o.IPv4Only})
+		var named *fwd.Error
+		switch {
+		case errors.As(err, &named):
+			return err
+		case err != nil:
+			return fmt.Errorf("%s: %w", d.name, err)
+		}
+	}
+	return nil
 }
 
 // apply records one option. Options are applied in order, so the last of

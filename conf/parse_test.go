@@ -194,6 +194,12 @@ func TestParseRejects(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
+		// Port forwarding specifications, parsed with the command line.
+		{name: "-t port out of range", mode: Passt, args: []string{"-t", "99999"}, wantErr: `-t "99999": port 99999 out of range in "99999"`},
+		{name: "-u bad port", mode: Pasta, args: []string{"-u", "53x"}, wantErr: `-u "53x": bad port in "53x"`},
+		{name: "-T range mismatch", mode: Pasta, args: []string{"-T", "1-2:3"}, wantErr: `-T "1-2:3": target range 3 has 1 port, listening range 1-2 has 2 ports`},
+		{name: "-t IPv6 address with -4", mode: Passt, args: []string{"-4", "-t", "[::1]/22"}, wantErr: `-t "[::1]/22": listening address ::1 is IPv6, but IPv6 is disabled`},
+		{name: "auto in passt", mode: Passt, args: []string{"-t", "auto"}, wantErr: `-t "auto": auto is only allowed in pasta mode`},
 		// Mode restrictions.
 		{name: "userns in passt", mode: Passt, args: []string{"--userns", "/u"}, wantErr: "--userns is for pasta mode only"},
 		{name: "socket in pasta", mode: Pasta, args: []string{"-s", "/s"}, wantErr: "-s is for passt mode only"},

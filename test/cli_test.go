@@ -77,6 +77,7 @@ func TestCLI(t *testing.T) {
 			{name: "unknown short option", args: []string{"-Z"}, want: "invalid option -- 'Z'"},
 			{name: "missing argument", args: []string{"-m"}, want: "option requires an argument -- 'm'"},
 			{name: "malformed value", args: []string{"--mtu", "lots"}, want: "Invalid MTU: lots"},
+			{name: "malformed port specification", args: []string{"-t", "99999"}, want: `-t "99999": port 99999 out of range`},
 			{name: "not supported yet", args: []string{"--chroot-fallback"}, want: "--chroot-fallback: not supported yet"},
 		} {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
