@@ -179,6 +179,7 @@ func newWorker(cfg *conf.Config, conn *ipc.Conn, fds []handed) (*Worker, error) 
 		if w.tr, err = tap.NewTapReader(w.tapFD, 64); err != nil {
 			return nil, err
 		}
+		w.tr.Checksums = w.pcap != nil // the capture shows what the namespace meant
 		if w.tw, err = tap.NewTapWriter(w.tapFD, outFrames, 2); err != nil {
 			return nil, err
 		}

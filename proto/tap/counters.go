@@ -28,6 +28,9 @@ const (
 	DropIO
 	// DropError: any other write error; the error is also returned.
 	DropError
+	// DropSegmented: a frame from a tap device that still needs
+	// segmentation, which OpenTap does not offer to take.
+	DropSegmented
 	NumDrops
 )
 
@@ -39,6 +42,7 @@ var dropNames = [NumDrops]string{
 	DropNoBuffers:  "no-buffers",
 	DropIO:         "io",
 	DropError:      "error",
+	DropSegmented:  "segmented",
 }
 
 // String returns a short lower-case name for d, for logs and statistics.

@@ -4,18 +4,45 @@
 package tap
 
 import (
+	"encoding/binary"
 	"fmt"
+
+	"passt-go/proto/header"
 
 	"golang.org/x/sys/unix"
 )
 
-// SlotSize is the size of each TapReader slot: one byte more than
-// MaxFrame, so that a read filling a slot completely reveals a frame too
-// long to pass on.
-const SlotSize = MaxFrame + 1
+// VnetHdrLen is the size of the header the kernel puts before each frame
+// on a tap device opened by OpenTap (struct virtio_net_hdr, IFF_VNET_HDR).
+const VnetHdrLen = 10
+
+// SlotSize is the size of each TapReader slot: room for the device's
+// header, and one byte more than MaxFrame, so that a read filling a slot
+// completely reveals a frame too long to pass on.
+const SlotSize = VnetHdrLen + MaxFrame + 1
+
+// tunFCsum is TUN_F_CSUM of linux/if_tun.h: frames may come with a
+// partial checksum.
+const tunFCsum = 0x01
+
+// Fields of struct virtio_net_hdr (linux/virtio_net.h), in the byte order
+// of the host for a tap device that was not told otherwise.
+const (
+	vnetFlags      = 0 // u8: vnetNeedsCsum
+	vnetGSOType    = 1 // u8: 0 for a frame that needs no segmentation
+	vnetCsumStart  = 6 // u16: where the checksummed data starts
+	vnetCsumOffset = 8 // u16: where the checksum goes, from the start
+
+	vnetNeedsCsum = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
+)
+
+// vnetHdr is the header written before every frame to the device: no
+// flags, no segmentation. The checksums of our frames are complete.
+var vnetHdr [VnetHdrLen]byte
 
 // OpenTap creates (or attaches to) the tap device name in the network
-// namespace of the calling thread, with IFF_TAP|IFF_NO_PI, and returns a
+// namespace of the calling thread, with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR,
+// and returns a
 // non-blocking, close-on-exec descriptor for it and the device's name as
 // the kernel gave it (name may be empty, or a pattern such as "tap%d").
 // The caller locks its OS thread into the target namespace beforehand; the
@@ -26,7 +53,7 @@ func OpenTap(name string) (fd int, actualName string, err error) {
 	if err != nil {
 		return -1, "", fmt.Errorf("tap: device name %q: %w", name, err)
 	}
-	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
 	fd, err = unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return -1, "", fmt.Errorf("tap: open /dev/net/tun: %w", err)
@@ -35,6 +62,14 @@ func OpenTap(name string) (fd int, actualName string, err error) {
 		unix.Close(fd)
 		return -1, "", fmt.Errorf("tap: TUNSETIFF %q: %w", name, err)
 	}
+	// The namespace's stack may leave the TCP and UDP checksums of its
+	// frames to us (the header says so): nothing here checks them, and
+	// the host's sockets compute their own. That saves the sender a pass
+	// over every byte it sends.
+	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum); err != nil {
+		unix.Close(fd)
+		return -1, "", fmt.Errorf("tap: TUNSETOFFLOAD %q: %w", name, err)
+	}
 	return fd, ifr.Name(), nil
 }
 
@@ -42,6 +77,11 @@ func OpenTap(name string) (fd int, actualName string, err error) {
 // preallocated slots of SlotSize bytes used as a ring. Fill and Next do
 // not allocate.
 type TapReader struct {
+	// Checksums makes Next complete the checksum of every frame whose
+	// sender left it to the device (see OpenTap), so that a capture
+	// shows it right. Nothing else needs it.
+	Checksums bool
+
 	fd    int
 	mem   []byte
 	lens  []int
@@ -101,8 +141,13 @@ func (r *TapReader) Fill() (n int, err error) {
 			return n, ErrEOF
 		}
 		n += m
+		m -= VnetHdrLen
 		if m < MinFrame || m > MaxFrame {
 			r.c.Drops[DropLength]++
+			continue
+		}
+		if r.mem[i*SlotSize+vnetGSOType] != 0 {
+			r.c.Drops[DropSegmented]++ // no segmentation offload was offered
 			continue
 		}
 		r.lens[i] = m
@@ -126,11 +171,30 @@ func (r *TapReader) Next() (frame []byte, ok bool) {
 		r.head = 0
 	}
 	r.count--
-	b := i * SlotSize
+	b := i*SlotSize + VnetHdrLen
 	e := b + r.lens[i]
 	r.c.Frames++
 	r.c.Bytes += uint64(r.lens[i])
+	if r.Checksums {
+		completeChecksum(r.mem[b-VnetHdrLen:b], r.mem[b:e])
+	}
 	return r.mem[b:e:e], true
+}
+
+// completeChecksum writes the checksum of frame where its device header
+// hdr says the sender left it partial: the field holds the sum of the
+// pseudo-header, and the checksum covers everything from the start given
+// to the end of the frame. Out-of-bounds positions leave frame alone.
+func completeChecksum(hdr, frame []byte) {
+	if hdr[vnetFlags]&vnetNeedsCsum == 0 {
+		return
+	}
+	start := int(binary.NativeEndian.Uint16(hdr[vnetCsumStart:]))
+	at := start + int(binary.NativeEndian.Uint16(hdr[vnetCsumOffset:]))
+	if at+2 > len(frame) {
+		return
+	}
+	binary.BigEndian.PutUint16(frame[at:], ^header.Checksum(frame[start:], 0))
 }
 
 // Buffered returns the number of frames read by Fill and not yet
@@ -151,7 +215,7 @@ type TapWriter struct {
 // maxFrames frames of up to maxParts slices each; maxFrames*maxParts must
 // not exceed MaxIOV. fd must be non-blocking; the writer does not close it.
 func NewTapWriter(fd, maxFrames, maxParts int) (*TapWriter, error) {
-	b, err := newBatch(maxFrames, maxParts)
+	b, err := newBatch(maxFrames, maxParts+1)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +235,7 @@ func (w *TapWriter) Queue(parts ...[]byte) bool {
 	if _, ok := w.admit(parts); !ok {
 		return false
 	}
-	w.b.add(nil, parts)
+	w.b.add(vnetHdr[:], parts)
 	return true
 }
 
@@ -192,7 +256,7 @@ func (w *TapWriter) Flush() (sent int, err error) {
 		n, errno := writev(w.fd, b.frameIOV(i))
 		if errno == 0 && n == b.size[i] {
 			w.c.Frames++
-			w.c.Bytes += uint64(n)
+			w.c.Bytes += uint64(n - VnetHdrLen)
 			continue
 		}
 		var reason Drop

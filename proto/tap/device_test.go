@@ -8,10 +8,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"testing"
 	"time"
+
+	"passt-go/proto/header"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -297,6 +300,30 @@ func TestTapDevice(t *testing.T) {
 		}
 	})
 
+	t.Run("checksums left to the device are completed on request", func(t *testing.T) {
+		sock := e.udpSocket(t, 5003, 4003)
+		r, err := NewTapReader(e.fd, 8)
+		if err != nil {
+			t.Fatalf("NewTapReader: %v", err)
+		}
+		// The namespace's stack leaves the UDP checksum to the device,
+		// which saves it a pass over the data: the frame as read does not
+		// sum right, and with Checksums it does.
+		for _, complete := range []bool{false, true} {
+			r.Checksums = complete
+			payload := bytes.Repeat([]byte("checksum me "), 100)
+			if _, err := unix.Write(sock, payload); err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			seg := readUDP(t, e, r, 4003)
+			valid := header.TransportChecksumValid4(seg, header.ProtocolUDP,
+				netip.AddrFrom4([4]byte(tapIP)), netip.AddrFrom4([4]byte(guestIP)))
+			if valid != complete {
+				t.Errorf("Checksums %v: the UDP checksum sums right: %v", complete, valid)
+			}
+		}
+	})
+
 	t.Run("frames sent by the kernel are read in batches", func(t *testing.T) {
 		const count = 10
 		const slots = 3
@@ -506,12 +533,19 @@ func TestTapReaderDropsBadLengths(t *testing.T) {
 	var want [][]byte
 	for i, s := range sizes {
 		f := makeFrame(i, s.n)
-		if _, err := unix.Write(fds[1], f); err != nil {
+		// Each read of the device starts with its header.
+		if _, err := unix.Write(fds[1], append(make([]byte, VnetHdrLen), f...)); err != nil {
 			t.Fatalf("write %d bytes: %v", s.n, err)
 		}
 		if s.kept {
 			want = append(want, f)
 		}
+	}
+	// A frame still to be segmented is not passed on.
+	gso := make([]byte, VnetHdrLen, VnetHdrLen+1514)
+	gso[vnetGSOType] = 1 // VIRTIO_NET_HDR_GSO_TCPV4
+	if _, err := unix.Write(fds[1], append(gso, makeFrame(9, 1514)...)); err != nil {
+		t.Fatalf("write: %v", err)
 	}
 	r, err := NewTapReader(fds[0], 3)
 	if err != nil {
@@ -535,4 +569,34 @@ func TestTapReaderDropsBadLengths(t *testing.T) {
 	if got := r.Counters().Drops[DropLength]; got != 2 {
 		t.Errorf("DropLength: got %d, want 2", got)
 	}
+	for range 3 {
+		r.Fill()
+		r.Next()
+	}
+	if got := r.Counters().Drops[DropSegmented]; got != 1 {
+		t.Errorf("DropSegmented: got %d, want 1", got)
+	}
+}
+
+// readUDP reads frames from the tap until a UDP datagram to port comes,
+// and returns its UDP header and payload.
+func readUDP(t *testing.T, e *tapEnv, r *TapReader, port uint16) []byte {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if !waitFD(t, e.fd, unix.POLLIN, time.Until(deadline)) {
+			break
+		}
+		if _, err := r.Fill(); err != nil {
+			t.Fatalf("Fill: %v", err)
+		}
+		for f, ok := r.Next(); ok; f, ok = r.Next() {
+			fr, d := header.Decode(f)
+			if d == header.DropNone && fr.Proto == header.ProtocolUDP && fr.DstPort == port {
+				return bytes.Clone(fr.Transport(f))
+			}
+		}
+	}
+	t.Fatalf("no datagram to port %d read from the tap", port)
+	return nil
 }

