@@ -105,20 +105,7 @@ var cliLogLine = regexp.MustCompile(`^\d+\.\d{4}: (.*)$`)
 // namespace with known interfaces, routes and resolv.conf (the host of
 // TestHostConf) gives known lines.
 func TestCLIDebugConfiguration(t *testing.T) {
-	dir, _ := binaries(t)
-	ns := nstest.NewNS(t)
-	ns.SetResolvConf(t, hcResolvConf)
-	if err := ns.Do(hcHost); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(sharedDir(t), "passt.socket")
-	p := nstest.Start(t, ns, filepath.Join(dir, "passt"), "-f", "-d", "-s", sock)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("passt exited:\n%s", p.Output())
-		}
-		return strings.Contains(p.Output(), "socket bound at")
-	}, "passt to be ready")
+	p, _ := startHostConfPasst(t, "-d")
 	if err := p.Stop(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}

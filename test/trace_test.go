@@ -22,21 +22,7 @@ import (
 // passt and returns all it logged.
 func traceRun(t *testing.T, args ...string) string {
 	t.Helper()
-	dir, _ := binaries(t)
-	ns := nstest.NewNS(t)
-	ns.SetResolvConf(t, hcResolvConf)
-	if err := ns.Do(hcHost); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(sharedDir(t), "passt.socket")
-	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-s", sock}, args...)
-	p := nstest.Start(t, ns, argv...)
-	nstest.WaitFor(t, 10*time.Second, func() bool {
-		if p.Exited() {
-			t.Fatalf("passt exited:\n%s", p.Output())
-		}
-		return strings.Contains(p.Output(), "socket bound at")
-	}, "passt to be ready")
+	p, sock := startHostConfPasst(t, args...)
 
 	c := dialQemu(t, sock)
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x42}
@@ -97,4 +83,27 @@ func TestPasstTrace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// startHostConfPasst starts passt -f -s SOCK with args in a namespace
+// built like TestHostConf's host, waits until its socket is bound, and
+// returns it and SOCK.
+func startHostConfPasst(t *testing.T, args ...string) (*nstest.Proc, string) {
+	t.Helper()
+	dir, _ := binaries(t)
+	ns := nstest.NewNS(t)
+	ns.SetResolvConf(t, hcResolvConf)
+	if err := ns.Do(hcHost); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(sharedDir(t), "passt.socket")
+	argv := append([]string{filepath.Join(dir, "passt"), "-f", "-s", sock}, args...)
+	p := nstest.Start(t, ns, argv...)
+	nstest.WaitFor(t, 10*time.Second, func() bool {
+		if p.Exited() {
+			t.Fatalf("passt exited:\n%s", p.Output())
+		}
+		return strings.Contains(p.Output(), "socket bound at")
+	}, "passt to be ready")
+	return p, sock
 }
