@@ -164,15 +164,7 @@ func TestConnect(t *testing.T) {
 	dir := t.TempDir()
 	dead := filepath.Join(dir, "dead.socket")
 	live := filepath.Join(dir, "live.socket")
-	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(lfd)
-	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: live}); err != nil {
-		t.Fatal(err)
-	}
-	unix.Listen(lfd, 1)
+	lfd := listenUnix(t, live)
 	done := make(chan []byte, 1)
 	go func() {
 		c, _, err := unix.Accept(lfd)
@@ -209,15 +201,7 @@ func TestConnect(t *testing.T) {
 	// A passt busy with another client closes a new connection at once;
 	// qrap tries the same socket again, and is served once passt is free.
 	busy := filepath.Join(dir, "busy.socket")
-	bfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(bfd)
-	if err := unix.Bind(bfd, &unix.SockaddrUnix{Name: busy}); err != nil {
-		t.Fatal(err)
-	}
-	unix.Listen(bfd, 1)
+	bfd := listenUnix(t, busy)
 	accepted := make(chan int, 1)
 	go func() {
 		n := 0
@@ -249,4 +233,20 @@ func TestConnect(t *testing.T) {
 	if n := <-accepted; n != 2 {
 		t.Errorf("busy socket: got %d connections, want 2", n)
 	}
+}
+
+// listenUnix returns a stream socket listening at path, closed when the
+// test ends.
+func listenUnix(t *testing.T, path string) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Listen(fd, 1)
+	return fd
 }
